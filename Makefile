@@ -1,0 +1,55 @@
+# lguest: `make` builds build/lguest and the test guests; `make check` runs
+# every test; `make check SANITIZE=1` does it again under ASan+UBSan.
+CC ?= gcc
+PREFIX ?= /usr/local
+BUILD ?= build
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE
+LDLIBS += -lpthread
+ifeq ($(SANITIZE),1)
+BUILD := build-san
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+SRCS := $(wildcard src/*.c src/*/*.c)
+OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
+# The pure parts that the unit tests link against (no main, no KVM ioctls).
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o)
+
+all: $(BUILD)/lguest test-guests
+
+$(BUILD)/lguest: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(OBJS:.o=.d)
+
+include guest/test/build.mk
+
+$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/obj/stubs.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/stubs.o: tests/stubs.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
+
+check: all $(BUILD)/unit
+	tests/run.sh $(BUILD)
+
+install: $(BUILD)/lguest
+	install -D -m 755 $(BUILD)/lguest $(DESTDIR)$(PREFIX)/bin/lguest
+
+run: all
+	$(BUILD)/lguest run build/guest/test/hello.elf
+
+tour:
+	scripts/tour.sh > docs/TOUR.md
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all check install run tour clean test-guests

@@ -1,0 +1,73 @@
+/*T:020 What the user asked for
+ * `lguest run [options] KERNEL [-- ARGS]`.  Every option is checked here,
+ * before anything is made, so a mistake costs one line and exit status 2
+ * and leaves nothing behind. */
+#include "config.h"
+#include "core/vm.h"
+#include "util.h"
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+static int build_cmdline(struct lg_config *c)
+{
+	size_t used = (size_t)snprintf(c->cmdline, sizeof(c->cmdline), "%s", c->append);
+	for (int i = 0; i < c->guest_argc && used < sizeof(c->cmdline); i++)
+		used += (size_t)snprintf(c->cmdline + used, sizeof(c->cmdline) - used, "%s%s",
+					 i ? " " : " -- ", c->guest_argv[i]);
+	if (used >= sizeof(c->cmdline))
+		return fail("the kernel command line is longer than %zu bytes (shorten -a)",
+			    sizeof(c->cmdline) - 1);
+	return 0;
+}
+
+int config_parse(struct lg_config *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "memory", required_argument, NULL, 'm' },
+		{ "cpus", required_argument, NULL, 'c' },
+		{ "initrd", required_argument, NULL, 'i' },
+		{ "append", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	uint64_t n;
+	memset(c, 0, sizeof(*c));
+	c->mem_bytes = LG_DEFAULT_MEM;
+	c->cpus = 1;
+	c->append = LG_DEFAULT_APPEND;
+	optind = 0;              /* GNU getopt: start afresh (unit tests call us twice) */
+	opterr = 0;
+	for (int o; (o = getopt_long(argc, argv, "+:m:c:i:a:h", opts, NULL)) != -1;) {
+		switch (o) {
+		case 'm':
+			if (parse_size(optarg, &c->mem_bytes) < 0 || c->mem_bytes == 0)
+				return fail("-m %s: give a size such as 512M or 2G", optarg);
+			break;
+		case 'c':
+			if (parse_uint(optarg, 1, LG_MAX_CPUS, &n) < 0)
+				return fail("-c %s: give a number of vCPUs from 1 to %d", optarg, LG_MAX_CPUS);
+			c->cpus = (int)n;
+			break;
+		case 'i': c->initrd = optarg; break;
+		case 'a': c->append = optarg; break;
+		case 'h': return 1;
+		case ':':
+			return fail("option %s needs a value (see lguest run --help)", argv[optind - 1]);
+		default:
+			return fail("unknown option %s (see lguest run --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "--"))
+		c->kernel = argv[optind++];
+	if (optind < argc && !strcmp(argv[optind], "--")) {
+		c->guest_argv = argv + optind + 1;
+		c->guest_argc = argc - optind - 1;
+		optind = argc;
+	}
+	if (optind < argc)
+		return fail("unexpected argument %s (options go before KERNEL; guest arguments after --)", argv[optind]);
+	if (!c->kernel)
+		return fail("no KERNEL given (lguest run [options] KERNEL; see lguest run --help)");
+	return build_cmdline(c);
+}

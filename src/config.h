@@ -1,0 +1,21 @@
+#ifndef LG_CONFIG_H
+#define LG_CONFIG_H
+#include <stdint.h>
+
+#define LG_DEFAULT_MEM (256ULL << 20)
+#define LG_DEFAULT_APPEND "console=ttyS0"
+
+/* Everything `lguest run` was asked to do. */
+struct lg_config {
+	const char *kernel, *initrd, *append;
+	uint64_t mem_bytes;
+	int cpus;
+	char **guest_argv;      /* after "--": the command for the guest */
+	int guest_argc;
+	char cmdline[4096];     /* append + " -- " + guest_argv */
+};
+
+/* Parse `run`'s arguments (argv[0] is "run").  0: go; 1: help was asked
+ * for; -1: a usage error, described by fail(). */
+int config_parse(struct lg_config *c, int argc, char **argv);
+#endif

@@ -1,0 +1,24 @@
+#ifndef LG_LOOP_H
+#define LG_LOOP_H
+#include <stdint.h>
+
+/* Called on the loop thread when fd is readable (or hung up). */
+typedef void (*loop_fn)(void *opaque, int fd, uint32_t events);
+
+#define LOOP_MAX_WATCHES 32
+struct loop {
+	int epfd;
+	int stop_fd;              /* eventfd: loop_stop() from any thread */
+	struct loop_watch { int fd; loop_fn fn; void *opaque; } watch[LOOP_MAX_WATCHES];
+	int n;
+};
+
+int loop_init(struct loop *l);
+int loop_add(struct loop *l, int fd, loop_fn fn, void *opaque);
+/* Stop (events = 0) or resume (EPOLLIN) watching fd; safe from any thread. */
+void loop_pause_fd(struct loop *l, int fd, int paused);
+void loop_remove(struct loop *l, int fd);
+/* Run until loop_stop(). */
+void loop_run(struct loop *l);
+void loop_stop(struct loop *l);
+#endif

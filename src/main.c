@@ -1,0 +1,125 @@
+/*T:030 lguest run
+ * main() is the whole launch in order: check the options, make the VM (its
+ * RAM, vCPUs and in-kernel interrupt controllers), give it CPUID and an MP
+ * table, plug in the platform devices and the serial port, load the kernel,
+ * hand the terminal to the guest, start one thread per vCPU, and wait on the
+ * event loop until someone ends the guest.  Then put everything back. */
+#include "boot/boot.h"
+#include "config.h"
+#include "console.h"
+#include "core/vm.h"
+#include "hw/platform.h"
+#include "hw/serial.h"
+#include "util.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: lguest run [options] KERNEL [-- ARGS...]\n"
+	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF) in a KVM guest.\n"
+	"  -m, --memory SIZE   guest RAM, with K/M/G suffix (default 256M)\n"
+	"  -c, --cpus N        vCPUs (default 1)\n"
+	"  -i, --initrd FILE   initial ramdisk\n"
+	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
+	"  -h, --help          this text\n"
+	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
+	"Exit status: the guest's debug-exit byte (port 0xf4), 0 after a reboot or\n"
+	"power-off, 2 for a usage error, 70 when the guest's vCPU crashed.\n";
+
+static struct vm vm;
+static struct serial com1;
+
+static void check_host_memory(uint64_t bytes)
+{
+	struct sysinfo si;
+	if (sysinfo(&si) == 0 && bytes / si.mem_unit > si.totalram)
+		die(LG_EXIT_USAGE, "-m %llu MiB is more than this host's %llu MiB of memory",
+		    (unsigned long long)(bytes >> 20),
+		    (unsigned long long)((uint64_t)si.totalram * si.mem_unit >> 20));
+	if (bytes < BOOT_MIN_RAM)
+		die(LG_EXIT_USAGE, "-m: a guest needs at least %llu MiB", BOOT_MIN_RAM >> 20);
+}
+
+/* Files first: a typo should not cost the user a VM made and torn down. */
+static void check_readable(const char *what, const char *path)
+{
+	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (path && fd < 0)
+		die(LG_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+static unsigned com1_input(void *s, const uint8_t *buf, unsigned len)
+{
+	return serial_input(s, buf, len);
+}
+
+static unsigned com1_space(void *s)
+{
+	return serial_space(s);
+}
+
+/* LGUEST_REPORT=1: our peak RSS, less the guest RAM (shared memfd pages)
+ * the guest touched, for bench/start. */
+static void report_memory(void)
+{
+	char line[256];
+	long hwm = 0, shmem = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "VmHWM: %ld", &hwm);
+		sscanf(line, "RssShmem: %ld", &shmem);
+	}
+	fclose(f);
+	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld\n",
+		hwm, shmem, hwm - shmem);
+}
+
+static int run(int argc, char **argv)
+{
+	struct lg_config c;
+	int rc = config_parse(&c, argc, argv);
+	if (rc == 1) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	if (rc < 0)
+		die(LG_EXIT_USAGE, "%s", lg_error);
+	check_host_memory(c.mem_bytes);
+	check_readable("kernel", c.kernel);
+	check_readable("initrd", c.initrd);
+	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline };
+	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
+	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, STDOUT_FILENO) < 0 ||
+	    mptable_write(&vm.ram, c.cpus) < 0 || boot_kernel(&vm, &a) < 0)
+		die(LG_EXIT_USAGE, "%s", lg_error);
+	com1.on_room = console_room;
+	if (console_init(&vm, com1_input, com1_space, &com1) < 0 || vm_start(&vm) < 0)
+		die(LG_EXIT_ERROR, "%s", lg_error);
+	loop_run(&vm.loop);
+	vm_stop_vcpus(&vm);
+	console_restore();
+	if (getenv("LGUEST_REPORT"))
+		report_memory();
+	return vm.exit_status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return run(argc - 1, argv + 1);
+	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	die(LG_EXIT_USAGE, argc < 2 ? "no command given (try: lguest run --help)"
+				    : "unknown command '%s' (try: lguest run --help)", argv[1]);
+}

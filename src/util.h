@@ -1,0 +1,38 @@
+/*T:010 Where the journey starts
+ * lguest is a launcher: it asks KVM for a virtual machine, fills its memory
+ * with a kernel, and answers the few questions the guest asks of the outside
+ * world (a byte to print, a sector to read).  Every file starts with a stop
+ * like this one; `make tour` strings them together, in order, into
+ * docs/TOUR.md.  This header holds the two helpers every file uses: how a
+ * failure is reported (one line, said once) and how a number is read. */
+#ifndef LG_UTIL_H
+#define LG_UTIL_H
+#include <stdint.h>
+#include <stddef.h>
+
+/* Exit statuses of lguest itself.  A guest may pick any status 0..255 through
+ * the debug-exit port; these are what lguest says when the guest did not. */
+enum {
+	LG_EXIT_OK = 0,        /* guest powered off or rebooted */
+	LG_EXIT_ERROR = 1,     /* the host failed us at run time */
+	LG_EXIT_USAGE = 2,     /* the user's mistake: bad option, missing file */
+	LG_EXIT_CRASH = 70,    /* the vCPU could not go on (internal error, unhandled exit) */
+};
+
+/* fail() formats the reason into lg_error and returns -1, so a loader can
+ * `return fail("...")` and main prints the one line. */
+extern char lg_error[512];
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* die(): print "lguest: <msg>" and exit with status. */
+_Noreturn void die(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* "256M", "1G", "4096", "64k": bytes; -1 when unparsable or overflowing. */
+int parse_size(const char *s, uint64_t *bytes);
+/* A decimal number in [min, max]; -1 otherwise. */
+int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
+
+/* Read exactly len bytes at off; -1 on a short read. */
+int pread_full(int fd, void *buf, size_t len, uint64_t off);
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Every lguest test, one runner: unit tests, then integration tests that boot
+# the test guests through $BUILD/lguest, then the bad-input cases.  Closes
+# with "N passed, N failed".  Needs KVM: without /dev/kvm it fails loudly.
+set -u
+BUILD=${1:-build}
+L=$BUILD/lguest
+G=build/guest/test
+T=$(mktemp -d /tmp/lguest-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+not_runnable=()
+
+ok()  { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "     $l"; done; }
+
+if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
+	echo "FATAL: /dev/kvm is missing or unreadable: lguest's tests need KVM (load kvm_intel/kvm_amd or run on a host with KVM)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# --- unit tests -------------------------------------------------------------
+if out=$("$BUILD/unit" 2>&1); then :; fi
+echo "$out" | grep -v '^unit:'
+u_pass=$(echo "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
+u_fail=$(echo "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
+if [ -z "$u_pass" ]; then bad "unit tests did not finish" "$out"; else
+	pass=$((pass + u_pass)); fail=$((fail + u_fail)); echo "ok   unit: $u_pass checks passed, $u_fail failed"; fi
+
+# --- running guests ---------------------------------------------------------
+# guest NAME STATUS REGEX [lguest run args...]: exit status and output match.
+guest() {
+	local name=$1 want=$2 re=$3; shift 3
+	timeout -k 5 120 "$L" run "$@" </dev/null 2>&1 | tr -d '\r' >"$T/out"
+	local rc=${PIPESTATUS[0]}
+	if [ "$rc" = "$want" ] && grep -Eq -- "$re" "$T/out"; then ok "$name"
+	else bad "$name" "status $rc (want $want), output must match: $re" "$(tail -5 "$T/out")"; fi
+}
+
+guest "hello prints and exits 0"          0  '^hello from the lguest test guest'  $G/hello.elf
+guest "debug-exit status 5"               5  'hello'                               -a status=5 $G/hello.elf
+guest "debug-exit status 255"             255 'hello'                              -a status=255 $G/hello.elf
+# RAM the e820 map reports: all of -m but the 0x9fc00-0x100000 hole.
+guest "memory map, -m 64M"                0  "ram_bytes=$(( (64<<20) - 0x60400 ))\$"  -m 64M $G/memsize.elf
+guest "memory map, -m 512M"               0  "ram_bytes=$(( (512<<20) - 0x60400 ))\$" -m 512M $G/memsize.elf
+guest "memory map, -m 5G splits at 3G"    0  "ram_top=$(( 6<<30 ))\$"               -m 5G $G/memsize.elf
+guest "LAPIC timer interrupts arrive"     0  'ticks=10'                             $G/timer.elf
+for n in 1 2 4 8; do
+	guest "smp: $n vCPUs started and counted" 0 "cpus_started=$n of $n" -c $n $G/smp.elf
+done
+guest "ring-3 port-I/O loop"              0  'ioloop count=2000 '                   -a count=2000 $G/ioloop.elf
+guest "i8042 reset ends with 0"           0  'reset: i8042'                         -a mode=i8042 $G/reset.elf
+guest "triple fault ends with 0"          0  'reset: triple'                        -a mode=triple $G/reset.elf
+guest "guest exception handler reports"   3  'vector=6'                             -a mode=ud $G/reset.elf
+
+# --- the terminal -----------------------------------------------------------
+python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \
+	|| bad "terminal: raw while running, restored on every exit"
+printf 'abc\001xdef' | timeout 60 "$L" run -a count=100000000 $G/ioloop.elf >"$T/out" 2>&1
+rc=$?; [ $rc = 0 ] && ok "Ctrl-A x quits with 0" || bad "Ctrl-A x quits with 0" "status $rc"
+
+# --- bad input: one line on stderr, status 2 ---------------------------------
+# usage NAME REGEX [lguest args...]
+usage() {
+	local name=$1 re=$2; shift 2
+	timeout 60 "$@" </dev/null >"$T/out" 2>"$T/err"
+	local rc=$? lines
+	lines=$(wc -l <"$T/err")
+	if [ $rc = 2 ] && [ "$lines" = 1 ] && grep -Eq -- "^lguest: .*$re" "$T/err" && [ ! -s "$T/out" ]; then ok "bad input: $name"
+	else bad "bad input: $name" "status $rc, $lines stderr lines, want 2 and 1 matching: $re" "$(head -3 "$T/err")"; fi
+}
+echo "just text" >"$T/text"
+mkdir -p "$T/dir"
+truncate -s 40M "$T/big.img"
+cp $G/hello.elf "$T/secret.elf"; chmod 000 "$T/secret.elf"; chmod 755 "$T"
+python3 tests/mkelf.py "$T/far.elf" 0x10000000
+usage "no command"            "no command"            "$L"
+usage "unknown command"       "unknown command 'fly'" "$L" fly
+usage "unknown option"        "unknown option --bogus" "$L" run --bogus $G/hello.elf
+usage "option without value"  "needs a value"         "$L" run -m
+usage "no kernel"             "no KERNEL"             "$L" run
+usage "kernel missing"        "No such file"          "$L" run /nonexistent/kernel
+usage "kernel is a directory" "not a regular file"    "$L" run "$T/dir"
+usage "kernel not a kernel"   "neither a bzImage nor an ELF" "$L" run "$T/text"
+usage "kernel an ELF program" "not a 64-bit x86 executable ELF" "$L" run /bin/true
+usage "ELF beyond RAM"        "does not fit.*raise -m" "$L" run -m 64M "$T/far.elf"
+usage "initrd missing"        "initrd /nonexistent"   "$L" run -i /nonexistent $G/hello.elf
+usage "initrd too big"        "does not fit"          "$L" run -m 32M -i "$T/big.img" $G/hello.elf
+usage "-m unparsable"         "-m lots"               "$L" run -m lots $G/hello.elf
+usage "-m zero"               "-m 0"                  "$L" run -m 0 $G/hello.elf
+usage "-m beyond the host"    "more than this host"   "$L" run -m 64T $G/hello.elf
+usage "-m too small"          "at least"              "$L" run -m 1M $G/hello.elf
+usage "-c 0"                  "-c 0"                  "$L" run -c 0 $G/hello.elf
+usage "-c above the maximum"  "-c 65"                 "$L" run -c 65 $G/hello.elf
+usage "over-long command line" "command line is 3000 bytes" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+if command -v unshare >/dev/null; then
+	usage "no /dev/kvm" "/dev/kvm does not exist" unshare -m sh -c "mount -t tmpfs none /dev && exec $L run $G/hello.elf"
+fi
+if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
+	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run $G/hello.elf
+fi
+
+echo
+for t in "${not_runnable[@]+"${not_runnable[@]}"}"; do echo "not runnable here: $t"; done
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]

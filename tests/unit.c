@@ -1,0 +1,271 @@
+/* Unit tests for the pure parts of lguest: number parsing, the option
+ * parser, the checked accessor, the bus, e820, initrd placement, the boot
+ * header checks and zero page, the MP table.  Prints one line per failed
+ * check and a closing "unit: N passed, N failed". */
+#include "boot/boot.h"
+#include "config.h"
+#include "core/bus.h"
+#include "core/memory.h"
+#include "util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int passed, failed;
+#define CHECK(cond) check((cond), #cond, __LINE__)
+static void check(int ok, const char *what, int line)
+{
+	if (ok) {
+		passed++;
+		return;
+	}
+	failed++;
+	printf("FAIL unit.c:%d: %s\n", line, what);
+}
+
+static uint64_t size_of(const char *s)
+{
+	uint64_t v = 12345;
+	return parse_size(s, &v) < 0 ? (uint64_t)-1 : v;
+}
+
+static void test_parse_size(void)
+{
+	CHECK(size_of("256M") == 256ULL << 20);
+	CHECK(size_of("1G") == 1ULL << 30);
+	CHECK(size_of("1g") == 1ULL << 30);
+	CHECK(size_of("64k") == 64ULL << 10);
+	CHECK(size_of("4096") == 4096);
+	CHECK(size_of("2MiB") == 2ULL << 20);
+	CHECK(size_of("2MB") == 2ULL << 20);
+	CHECK(size_of("1T") == 1ULL << 40);
+	CHECK(size_of("0") == 0);
+	CHECK(size_of("") == (uint64_t)-1);
+	CHECK(size_of("M") == (uint64_t)-1);
+	CHECK(size_of("12X") == (uint64_t)-1);
+	CHECK(size_of("1G1") == (uint64_t)-1);
+	CHECK(size_of("1Mx") == (uint64_t)-1);
+	CHECK(size_of("-1") == (uint64_t)-1);
+	CHECK(size_of("99999999999999999999") == (uint64_t)-1);
+	CHECK(size_of("17179869184G") == (uint64_t)-1);       /* 2^34 G = 2^64 */
+	CHECK(size_of("17179869183G") == 17179869183ULL << 30);
+	uint64_t v;
+	CHECK(parse_uint("64", 1, 64, &v) == 0 && v == 64);
+	CHECK(parse_uint("65", 1, 64, &v) < 0);
+	CHECK(parse_uint("0", 1, 64, &v) < 0);
+	CHECK(parse_uint("1x", 1, 64, &v) < 0);
+	CHECK(parse_uint("", 1, 64, &v) < 0);
+}
+
+static int parse(struct lg_config *c, const char *const *args)
+{
+	char *argv[32];
+	int n = 0;
+	while (args[n]) {
+		argv[n] = (char *)args[n];
+		n++;
+	}
+	argv[n] = NULL;
+	return config_parse(c, n, argv);
+}
+
+static void test_config(void)
+{
+	struct lg_config c;
+	CHECK(parse(&c, (const char *[]){ "run", "k", NULL }) == 0);
+	CHECK(c.mem_bytes == 256ULL << 20 && c.cpus == 1 && !strcmp(c.kernel, "k"));
+	CHECK(!strcmp(c.cmdline, "console=ttyS0"));
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "1G", "-c", "4", "--initrd", "i", "-a", "x=1", "k", NULL }) == 0);
+	CHECK(c.mem_bytes == 1ULL << 30 && c.cpus == 4 && !strcmp(c.initrd, "i") && !strcmp(c.cmdline, "x=1"));
+	CHECK(parse(&c, (const char *[]){ "run", "-a", "q", "k", "--", "echo", "hi", NULL }) == 0);
+	CHECK(c.guest_argc == 2 && !strcmp(c.cmdline, "q -- echo hi"));
+	CHECK(parse(&c, (const char *[]){ "run", "-h", NULL }) == 1);
+	CHECK(parse(&c, (const char *[]){ "run", "-c", "0", "k", NULL }) < 0);
+	CHECK(strstr(lg_error, "-c 0") != NULL);
+	CHECK(parse(&c, (const char *[]){ "run", "-c", "65", "k", NULL }) < 0);
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "0", "k", NULL }) < 0);
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "lots", "k", NULL }) < 0);
+	CHECK(parse(&c, (const char *[]){ "run", "--bogus", "k", NULL }) < 0);
+	CHECK(strstr(lg_error, "--bogus") != NULL);
+	CHECK(parse(&c, (const char *[]){ "run", "-m", NULL }) < 0);
+	CHECK(strstr(lg_error, "needs a value") != NULL);
+	CHECK(parse(&c, (const char *[]){ "run", NULL }) < 0);
+	CHECK(strstr(lg_error, "no KERNEL") != NULL);
+	CHECK(parse(&c, (const char *[]){ "run", "k", "extra", NULL }) < 0);
+	static char big[5000];
+	memset(big, 'x', sizeof(big) - 1);
+	CHECK(parse(&c, (const char *[]){ "run", "-a", big, "k", NULL }) < 0);
+}
+
+static void test_gpa_ptr(void)
+{
+	struct guest_ram r = { .host = (uint8_t *)0x10000000 };
+	ram_layout(&r, 256ULL << 20);
+	uint64_t end = 256ULL << 20;
+	CHECK(gpa_ptr(&r, 0, 1) == r.host);
+	CHECK(gpa_ptr(&r, end - 1, 1) == r.host + end - 1);
+	CHECK(gpa_ptr(&r, 0, end) == r.host);
+	CHECK(gpa_ptr(&r, 0, end + 1) == NULL);
+	CHECK(gpa_ptr(&r, end, 1) == NULL);
+	CHECK(gpa_ptr(&r, end - 1, 2) == NULL);
+	CHECK(gpa_ptr(&r, UINT64_MAX, 2) == NULL);            /* wraps past 2^64 */
+	CHECK(gpa_ptr(&r, UINT64_MAX - 1, 1) == NULL);
+	CHECK(gpa_ptr(&r, 1, UINT64_MAX) == NULL);
+	CHECK(gpa_ptr(&r, 0x1000, UINT64_MAX - 0xfff) == NULL);
+	CHECK(gpa_ptr(&r, LG_HIGH_RAM_BASE, 1) == NULL);      /* no high RAM */
+
+	ram_layout(&r, 4ULL << 30);                           /* 3 GiB low + 1 GiB high */
+	CHECK(r.low_size == 3ULL << 30 && r.high_size == 1ULL << 30);
+	CHECK(gpa_ptr(&r, (3ULL << 30) - 4, 4) == r.host + (3ULL << 30) - 4);
+	CHECK(gpa_ptr(&r, (3ULL << 30) - 4, 8) == NULL);      /* into the hole */
+	CHECK(gpa_ptr(&r, 0xFEE00000, 4) == NULL);             /* the LAPIC is not RAM */
+	CHECK(gpa_ptr(&r, LG_HIGH_RAM_BASE, 8) == r.host + (3ULL << 30));
+	CHECK(gpa_ptr(&r, LG_HIGH_RAM_BASE + (1ULL << 30) - 8, 8) == r.host + (4ULL << 30) - 8);
+	CHECK(gpa_ptr(&r, LG_HIGH_RAM_BASE + (1ULL << 30) - 8, 9) == NULL);
+	CHECK(gpa_ptr(&r, LG_HIGH_RAM_BASE - 1, 2) == NULL);  /* straddles the hole's end */
+	CHECK(gpa_ptr(&r, UINT64_MAX - 7, 8) == NULL);
+}
+
+static uint8_t last_data;
+static uint64_t last_offset;
+static void dev(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+{
+	(void)opaque, (void)len;
+	last_offset = offset;
+	if (is_write)
+		last_data = data[0];
+	else
+		data[0] = 0x42;
+}
+
+static void test_bus(void)
+{
+	static struct bus b;
+	uint8_t d[4] = { 7 };
+	CHECK(bus_register(&b, 0x3f8, 8, dev, NULL) == 0);
+	CHECK(bus_register(&b, 0x3ff, 1, dev, NULL) < 0);     /* overlaps */
+	CHECK(bus_register(&b, 0x3f0, 9, dev, NULL) < 0);
+	CHECK(bus_register(&b, 0x3f0, 8, dev, NULL) == 0);    /* touching is fine */
+	CHECK(bus_register(&b, UINT64_MAX, 2, dev, NULL) < 0); /* wraps */
+	CHECK(bus_access(&b, 0x3fd, d, 1, true) && last_data == 7 && last_offset == 5);
+	CHECK(bus_access(&b, 0x3f8, d, 1, false) && d[0] == 0x42);
+	CHECK(!bus_access(&b, 0x400, d, 4, false) && d[0] == 0xff && d[3] == 0xff);
+}
+
+static void test_e820_initrd(void)
+{
+	struct guest_ram r = { 0 };
+	struct e820_entry e[E820_MAX];
+	ram_layout(&r, 256ULL << 20);
+	int n = e820_build(&r, e, E820_MAX);
+	uint64_t ram = 0;
+	for (int i = 0; i < n; i++)
+		ram += e[i].type == E820_RAM ? e[i].size : 0;
+	CHECK(n == 4 && ram == (256ULL << 20) - (0x100000 - BOOT_EBDA));
+	CHECK(e[0].addr == 0 && e[3].addr + e[3].size == 256ULL << 20);
+	ram_layout(&r, 5ULL << 30);
+	n = e820_build(&r, e, E820_MAX);
+	CHECK(n == 5 && e[4].addr == LG_HIGH_RAM_BASE && e[4].size == 2ULL << 30);
+	CHECK(e820_build(&r, e, 4) < 0);                      /* no room */
+	ram_layout(&r, 1ULL << 20);
+	CHECK(e820_build(&r, e, E820_MAX) < 0);               /* too small */
+
+	uint64_t a;
+	CHECK(initrd_place(0x2000000, 0x10000000, 0x1234, &a) == 0 && a == 0x10000000 - 0x2000);
+	CHECK(a % 4096 == 0 && a + 0x1234 <= 0x10000000);
+	CHECK(initrd_place(0x2000000, 0x3000000, 0x1000000, &a) == 0 && a == 0x2000000);
+	CHECK(initrd_place(0x2000000, 0x3000000, 0x1000001, &a) < 0);
+	CHECK(initrd_place(0x3000000, 0x2000000, 1, &a) < 0);
+	CHECK(initrd_place(0x2000001, 0x2002000, 0x1001, &a) < 0); /* aligning drops below lo */
+}
+
+/* A fake bzImage header: just the fields the checks read. */
+static void fake_bz(uint8_t *buf, uint16_t version, uint16_t xlf, uint32_t cmdline_size)
+{
+	memset(buf, 0, 4096);
+	buf[0x1fe] = 0x55;
+	buf[0x1ff] = 0xaa;
+	memcpy(buf + 0x202, "HdrS", 4);
+	memcpy(buf + 0x206, &version, 2);
+	memcpy(buf + 0x236, &xlf, 2);
+	memcpy(buf + 0x238, &cmdline_size, 4);
+	buf[0x201] = 0x6a;                                     /* header ends at 0x26c */
+}
+
+static void test_boot_header(void)
+{
+	static uint8_t buf[4096], zp[4096];
+	struct guest_ram r = { 0 };
+	ram_layout(&r, 64ULL << 20);
+	fake_bz(buf, 0x020f, 1, 2047);
+	CHECK(bz_check(buf, sizeof(buf)) == 0);
+	CHECK(bz_check(buf, 0x200) < 0);                       /* too short */
+	fake_bz(buf, 0x020b, 1, 2047);
+	CHECK(bz_check(buf, sizeof(buf)) < 0 && strstr(lg_error, "2.11"));
+	fake_bz(buf, 0x020f, 0, 2047);
+	CHECK(bz_check(buf, sizeof(buf)) < 0);                 /* no 64-bit entry */
+	fake_bz(buf, 0x020f, 1, 2047);
+	memcpy(buf + 0x202, "HdrX", 4);
+	CHECK(bz_check(buf, sizeof(buf)) < 0);
+
+	fake_bz(buf, 0x020f, 1, 255);
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 255) == 0);
+	CHECK(zp[0x210] == 0xff);                              /* type_of_loader */
+	uint32_t ptr;
+	memcpy(&ptr, zp + 0x228, 4);
+	CHECK(ptr == BOOT_CMDLINE);
+	CHECK(zp[0x1e8] == 4);                                 /* e820 entries */
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 256) < 0);
+	fake_bz(buf, 0x0205, 1, 9999);                         /* before 2.06: 255 max */
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 256) < 0);
+	CHECK(zero_page_build(zp, NULL, 0, &r, 2047) == 0);    /* vmlinux: made up */
+	CHECK(zp[0x1fe] == 0x55 && !memcmp(zp + 0x202, "HdrS", 4));
+	CHECK(zero_page_build(zp, NULL, 0, &r, 2048) < 0);
+}
+
+static uint8_t sum(const uint8_t *p, size_t n)
+{
+	uint8_t s = 0;
+	while (n--)
+		s = (uint8_t)(s + *p++);
+	return s;
+}
+
+static void test_mptable(void)
+{
+	struct guest_ram r = { .host = calloc(1, 2 << 20) };
+	ram_layout(&r, 2 << 20);
+	CHECK(mptable_write(&r, 4) == 0);
+	uint8_t *f = r.host + BOOT_MPTABLE;
+	uint32_t ptr;
+	memcpy(&ptr, f + 4, 4);
+	CHECK(!memcmp(f, "_MP_", 4) && sum(f, 16) == 0);
+	uint8_t *h = r.host + ptr;
+	uint16_t len, count;
+	memcpy(&len, h + 4, 2);
+	memcpy(&count, h + 34, 2);
+	CHECK(!memcmp(h, "PCMP", 4) && sum(h, len) == 0);
+	CHECK(count == 4 + 1 + 1 + 16 + 2);
+	int cpus = 0, bsp = 0;
+	for (uint8_t *p = h + 44; p < h + len; p += *p == 0 ? 20 : 8)
+		if (*p == 0) {
+			cpus++;
+			bsp += p[3] & 2 ? 1 : 0;
+		}
+	CHECK(cpus == 4 && bsp == 1);
+	CHECK(mptable_write(&r, 64) == 0);
+	free(r.host);
+}
+
+int main(void)
+{
+	test_parse_size();
+	test_config();
+	test_gpa_ptr();
+	test_bus();
+	test_e820_initrd();
+	test_boot_header();
+	test_mptable();
+	printf("unit: %d passed, %d failed\n", passed, failed);
+	return failed != 0;
+}

@@ -1,5 +1,5 @@
 # lguest: `make` builds build/lguest and the test guests; `make check` runs
-# every test; `make check SANITIZE=1` does it again under ASan+UBSan.
+# every test, with the plain build and again under ASan+UBSan.
 CC ?= gcc
 PREFIX ?= /usr/local
 BUILD ?= build
@@ -37,7 +37,13 @@ $(BUILD)/obj/stubs.o: tests/stubs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 
+# The README's test command: the suite with the plain build and again under
+# ASan+UBSan, one closing line.
 check: all $(BUILD)/unit
+	$(MAKE) SANITIZE=1 build-san/lguest build-san/unit
+	tests/run.sh $(BUILD) build-san
+
+check-fast: all $(BUILD)/unit
 	tests/run.sh $(BUILD)
 
 install: $(BUILD)/lguest
@@ -52,4 +58,4 @@ tour:
 clean:
 	rm -rf build build-san
 
-.PHONY: all check install run tour clean test-guests
+.PHONY: all check check-fast install run tour clean test-guests

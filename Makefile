@@ -17,7 +17,7 @@ OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
 UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o)
 
-all: $(BUILD)/lguest test-guests
+all: $(BUILD)/lguest test-guests $(BZ_IMAGE)
 
 $(BUILD)/lguest: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -29,6 +29,7 @@ $(BUILD)/obj/%.o: src/%.c
 -include $(OBJS:.o=.d)
 
 include guest/test/build.mk
+include guest/test/bz.mk
 
 $(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/obj/stubs.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)

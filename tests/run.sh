@@ -62,6 +62,16 @@ guest "i8042 reset ends with 0"           0  'reset: i8042'                     
 guest "triple fault ends with 0"          0  'reset: triple'                        -a mode=triple $G/reset.elf
 guest "guest exception handler reports"   3  'vector=6'                             -a mode=ud $G/reset.elf
 
+# --- a bzImage, through the real boot protocol (guest/test/bz) ----------------
+B=$G/test.bzImage
+head -c 300000 /dev/urandom >"$T/initrd"
+sum=$(python3 -c 'import sys; print(sum(open(sys.argv[1],"rb").read()))' "$T/initrd")
+guest "bzImage: 64-bit entry, zero page, cmdline" 9 'cmdline=status=9 root=x$' -a "status=9 root=x" $B
+guest "bzImage: e820 in the zero page"    0  "ram_bytes=$(( (128<<20) - 0x60400 ))\$" -m 128M $B
+guest "bzImage: initrd loaded intact"     0  "initrd_sum=$sum\$" -i "$T/initrd" $B
+# As high as it goes: the top of RAM, rounded down to a page.
+guest "bzImage: initrd at the top of RAM"  0 "initrd_end=$(( (((128<<20) - 300000) & ~0xfff) + 300000 ))\$" -m 128M -i "$T/initrd" $B
+
 # --- the terminal -----------------------------------------------------------
 python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \
 	|| bad "terminal: raw while running, restored on every exit"
@@ -95,6 +105,8 @@ usage "kernel an ELF program" "not a 64-bit x86 executable ELF" "$L" run /bin/tr
 usage "ELF beyond RAM"        "does not fit.*raise -m" "$L" run -m 64M "$T/far.elf"
 usage "initrd missing"        "initrd /nonexistent"   "$L" run -i /nonexistent $G/hello.elf
 usage "initrd too big"        "does not fit"          "$L" run -m 32M -i "$T/big.img" $G/hello.elf
+usage "bzImage initrd too big" "does not fit"         "$L" run -m 48M -i "$T/big.img" $G/test.bzImage
+usage "bzImage beyond RAM"    "needs .* raise -m"     "$L" run -m 16M $G/test.bzImage
 usage "-m unparsable"         "-m lots"               "$L" run -m lots $G/hello.elf
 usage "-m zero"               "-m 0"                  "$L" run -m 0 $G/hello.elf
 usage "-m beyond the host"    "more than this host"   "$L" run -m 64T $G/hello.elf

@@ -19,7 +19,7 @@ GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
 	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-fno-unwind-tables -fcf-protection=none -fno-builtin -O2 \
 	-Wall -Wextra -Werror -I$(GT_SRC)/rt -MMD -MP
-GT_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+GT_LDFLAGS := -nostdlib -static -Wl,-no-pie -Wl,--build-id=none \
 	-Wl,-T,$(GT_SRC)/guest.ld -Wl,--no-warn-rwx-segments
 
 GT_RT_OBJS := $(addprefix $(GT_OUT)/rt/,entry.o rt.o cpu.o topo.o)
@@ -37,7 +37,7 @@ $(GT_OUT)/%.o: $(GT_SRC)/%.c
 	$(GUEST_CC) $(GT_CFLAGS) -c $< -o $@
 
 $(GT_OUT)/%.elf: $(GT_OUT)/%.o $(GT_RT_OBJS) $(GT_SRC)/guest.ld
-	$(GUEST_CC) $(GT_CFLAGS) $(GT_LDFLAGS) -o $@ $< $(GT_RT_OBJS)
+	$(GUEST_CC) $(GT_LDFLAGS) -o $@ $< $(GT_RT_OBJS)
 
 .PHONY: test-guests clean-test-guests
 test-guests: $(TEST_GUESTS)

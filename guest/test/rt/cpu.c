@@ -30,16 +30,12 @@ struct idt_gate {
 
 extern u64 rt_gdt_tss[2];
 extern const char rt_isr_stubs[], rt_user_exit[];
-void rt_enter_user(void (*fn)(void *), void *arg, u64 rflags, u64 stack_top);
-long rt_setjmp(u64 *buf);
-__attribute__((noreturn)) void rt_longjmp(u64 *buf);
+__attribute__((noreturn)) void rt_user_return(void);
 
 static struct tss tss;
 static struct idt_gate idt[256];
 static rt_handler handlers[256];
 static u64 intr_stack[2048] __attribute__((aligned(16)));	/* TSS.RSP0 */
-static u64 user_stack[2048] __attribute__((aligned(16)));
-static u64 user_return[8];	/* ring-0 context saved by rt_run_user */
 
 static void set_gate(int vec, int dpl)
 {
@@ -136,7 +132,7 @@ void rt_trap(struct rt_frame *f)
 		return;
 	}
 	if (f->vector == 6 && (f->cs & 3) == 3 && f->rip == (u64)rt_user_exit)
-		rt_longjmp(user_return);	/* back into rt_run_user() */
+		rt_user_return();	/* resume rt_run_user()'s caller */
 	if (f->vector == 13 && (f->cs & 3) == 3 && f->error == 0 && emulate_io(f))
 		return;
 	if (f->vector == 0xff)			/* LAPIC spurious: no EOI */
@@ -156,16 +152,6 @@ void rt_trap(struct rt_frame *f)
 			  f->vector, f->rip, f->cs);
 	}
 	rt_exit(3);
-}
-
-void rt_run_user(void (*fn)(void *), void *arg, int interrupts)
-{
-	/* RFLAGS: IOPL=3, reserved bit 1, and IF if asked. */
-	u64 rflags = 0x3002 | (interrupts ? 0x200 : 0);
-
-	if (rt_setjmp(user_return) == 0)
-		rt_enter_user(fn, arg, rflags, (u64)(user_stack + 2048));
-	/* rt_longjmp from rt_trap lands here, with IF still 0. */
 }
 
 /* --- LAPIC, through its MMIO page (identity-mapped, user-accessible) --- */

@@ -181,51 +181,52 @@ isr_common:
 	iretq
 
 /* ---------------- ring 3 ---------------- */
-/* rt_enter_user(fn, arg, rflags, user_stack_top): iretq to CPL 3 at
- * user_start, which calls fn(arg) and then returns to ring 0 by executing
- * the ud2 at rt_user_exit: cpu.c treats a #UD at exactly that address as
- * "back to ring 0".  (A DPL-3 "int $0x80" gate would be the textbook way,
- * but kvm-pvm raises #UD for int $0x80 at ring 3; a #UD works everywhere.) */
-	.globl rt_enter_user
-rt_enter_user:
-	pushq $0x1b			/* SS */
-	push %rcx			/* RSP */
-	push %rdx			/* RFLAGS */
+/* rt_run_user(fn, arg, interrupts): save the callee-saved registers and RSP,
+ * then iretq to CPL 3 at user_start with IOPL 3 (and IF if asked) on the
+ * user stack.  user_start calls fn(arg) and then executes the ud2 at
+ * rt_user_exit: cpu.c treats a #UD at exactly that address as "back to ring
+ * 0" and calls rt_user_return, which resumes rt_run_user's caller.  (A DPL-3
+ * "int $0x80" gate would be the textbook way, but kvm-pvm raises #UD for
+ * int $0x80 at ring 3; a #UD works everywhere.) */
+	.globl rt_run_user, rt_user_return, rt_user_exit
+rt_run_user:
+	push %rbx
+	push %rbp
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, user_saved_rsp
+	mov $0x3002, %eax		/* IOPL 3, reserved bit 1 */
+	test %edx, %edx
+	jz 1f
+	or $0x200, %eax			/* IF */
+1:	pushq $0x1b			/* SS */
+	pushq $user_stack_top		/* RSP */
+	push %rax			/* RFLAGS */
 	pushq $0x23			/* CS */
 	pushq $user_start		/* RIP */
 	iretq
 user_start:
 	xchg %rdi, %rsi			/* rdi = arg, rsi = fn */
 	call *%rsi
-	.globl rt_user_exit
 rt_user_exit:
 	ud2
-
-/* rt_setjmp(buf) / rt_longjmp(buf): just enough to come back from ring 3. */
-	.globl rt_setjmp, rt_longjmp
-rt_setjmp:
-	mov %rbx, 0(%rdi)
-	mov %rbp, 8(%rdi)
-	mov %r12, 16(%rdi)
-	mov %r13, 24(%rdi)
-	mov %r14, 32(%rdi)
-	mov %r15, 40(%rdi)
-	lea 8(%rsp), %rax		/* caller's rsp after our return */
-	mov %rax, 48(%rdi)
-	mov (%rsp), %rax		/* return address */
-	mov %rax, 56(%rdi)
-	xor %eax, %eax
+rt_user_return:				/* from rt_trap, on the interrupt stack */
+	mov user_saved_rsp, %rsp
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %rbp
+	pop %rbx
 	ret
-rt_longjmp:
-	mov 0(%rdi), %rbx
-	mov 8(%rdi), %rbp
-	mov 16(%rdi), %r12
-	mov 24(%rdi), %r13
-	mov 32(%rdi), %r14
-	mov 40(%rdi), %r15
-	mov 48(%rdi), %rsp
-	mov $1, %eax
-	jmp *56(%rdi)
+
+	.section .bss.user, "aw", @nobits
+	.p2align 4
+user_saved_rsp:	.skip 16
+user_stack:	.skip 16384
+user_stack_top:
 
 /* ---------------- AP real-mode trampoline ---------------- */
 /* Copied to RT_TRAMPOLINE (0x8000) and started by SIPI vector 8, i.e. at

@@ -7,6 +7,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "console.h"
+#include "core/pvm.h"
 #include "core/vm.h"
 #include "hw/platform.h"
 #include "hw/serial.h"
@@ -96,7 +97,8 @@ static int run(int argc, char **argv)
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
 	check_readable("initrd", c.initrd);
-	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline };
+	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
+			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, STDOUT_FILENO) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || boot_kernel(&vm, &a) < 0)

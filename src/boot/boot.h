@@ -1,5 +1,6 @@
 #ifndef LG_BOOT_H
 #define LG_BOOT_H
+#include <stddef.h>
 #include <stdint.h>
 #include "../core/memory.h"
 
@@ -33,7 +34,10 @@ struct e820_entry {
 /* What the user asked to boot. */
 struct boot_args {
 	const char *kernel, *initrd, *cmdline;
+	const char *linux_params;   /* put before cmdline for Linux only (pvm.c) */
 };
+/* The command line a Linux kernel gets: linux_params, then cmdline. */
+const char *linux_cmdline(const struct boot_args *a, char *buf, size_t size);
 
 /* memmap.c: the guest's view of its physical memory. */
 int e820_build(const struct guest_ram *r, struct e820_entry *e, int max);

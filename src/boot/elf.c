@@ -134,7 +134,10 @@ static int pvh_start_info(struct vm *vm, const struct boot_args *a, uint64_t ker
 static int vmlinux_boot(struct vm *vm, struct elf_kernel *k, const struct boot_args *a)
 {
 	uint8_t *zp = gpa_ptr(&vm->ram, BOOT_ZERO_PAGE, 4096);
-	if (zero_page_build(zp, NULL, 0, &vm->ram, strlen(a->cmdline)) < 0)
+	char buf[8192];
+	const char *cmdline = linux_cmdline(a, buf, sizeof(buf));
+	if (zero_page_build(zp, NULL, 0, &vm->ram, strlen(cmdline)) < 0 ||
+	    cmdline_put(&vm->ram, cmdline, BOOT_CMDLINE_MAX) < 0)
 		return -1;
 	if (a->initrd && linux_initrd(vm, zp, a->initrd, (k->end + 0xfff) & ~0xfffULL) < 0)
 		return -1;
@@ -147,10 +150,10 @@ int elf_boot(struct vm *vm, int fd, const char *path, const struct boot_args *a)
 	memset(&k, 0, sizeof(k));
 	if (elf_parse(&k, fd, path) < 0 || load_segments(&k, vm, fd, path) < 0)
 		return -1;
-	if (cmdline_put(&vm->ram, a->cmdline, BOOT_CMDLINE_MAX) < 0)
-		return -1;
 	if (k.is_linux)
 		return vmlinux_boot(vm, &k, a);
+	if (cmdline_put(&vm->ram, a->cmdline, BOOT_CMDLINE_MAX) < 0)
+		return -1;
 	if (pvh_start_info(vm, a, (k.end + 0xfff) & ~0xfffULL) < 0)
 		return -1;
 	return cpu_boot_pvh(&vm->vcpu[0], &vm->ram, k.pvh_entry, BOOT_PVH_INFO);

@@ -121,6 +121,14 @@ int linux_initrd(struct vm *vm, uint8_t *zp, const char *path, uint64_t kernel_e
 	return 0;
 }
 
+const char *linux_cmdline(const struct boot_args *a, char *buf, size_t size)
+{
+	if (!a->linux_params)
+		return a->cmdline;
+	snprintf(buf, size, "%s %s", a->linux_params, a->cmdline);
+	return buf;
+}
+
 static int bz_load(struct vm *vm, int fd, const char *path, const uint8_t *head,
 		   uint64_t file_size, const struct boot_args *a)
 {
@@ -138,10 +146,12 @@ static int bz_load(struct vm *vm, int fd, const char *path, const uint8_t *head,
 
 	uint8_t *zp = gpa_ptr(&vm->ram, BOOT_ZERO_PAGE, 4096);
 	uint64_t hdr_len = 0x202 + head[0x201] - HDR_OFF;
-	if (zero_page_build(zp, head + HDR_OFF, hdr_len, &vm->ram, strlen(a->cmdline)) < 0)
+	char buf[8192];
+	const char *cmdline = linux_cmdline(a, buf, sizeof(buf));
+	if (zero_page_build(zp, head + HDR_OFF, hdr_len, &vm->ram, strlen(cmdline)) < 0)
 		return -1;
 	hdr_of(zp)->code32_start = KERNEL_ADDR;
-	if (cmdline_put(&vm->ram, a->cmdline, BOOT_CMDLINE_MAX) < 0)
+	if (cmdline_put(&vm->ram, cmdline, BOOT_CMDLINE_MAX) < 0)
 		return -1;
 	if (a->initrd && linux_initrd(vm, zp, a->initrd, KERNEL_ADDR + need) < 0)
 		return -1;

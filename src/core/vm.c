@@ -6,6 +6,7 @@
  * can give.  Each vCPU gets a thread of its own that loops in vcpu_run(). */
 #include "vm.h"
 #include "irq.h"
+#include "pvm.h"
 #include "../util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -143,6 +144,8 @@ static bool handle_exit(struct vcpu *v)
 		vm_end(v->vm, LG_EXIT_OK);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
+		if (pvm_complete(v))
+			return true;
 		vcpu_dump(v, "KVM internal error");
 		vm_end(v->vm, LG_EXIT_CRASH);
 		return false;

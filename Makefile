@@ -17,6 +17,9 @@ OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
 UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o)
 
+include guest/test/build.mk
+include guest/test/bz.mk
+
 all: $(BUILD)/lguest test-guests $(BZ_IMAGE)
 
 $(BUILD)/lguest: $(OBJS)
@@ -28,8 +31,6 @@ $(BUILD)/obj/%.o: src/%.c
 
 -include $(OBJS:.o=.d)
 
-include guest/test/build.mk
-include guest/test/bz.mk
 
 $(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/obj/stubs.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)

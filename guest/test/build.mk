@@ -12,7 +12,7 @@ GT_STANDALONE := $(filter 1,$(words $(MAKEFILE_LIST)))
 GUEST_CC ?= $(CC)
 GT_SRC := guest/test
 GT_OUT := build/guest/test
-GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall
+GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo
 TEST_GUESTS := $(GT_NAMES:%=$(GT_OUT)/%.elf)
 
 GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
@@ -32,21 +32,22 @@ $(GT_OUT)/rt/%.o: $(GT_SRC)/rt/%.S
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GT_CFLAGS) -c $< -o $@
 
-$(GT_OUT)/%.o: $(GT_SRC)/%.c
+# Static pattern rules, so nothing else under build/guest/test is claimed.
+$(GT_NAMES:%=$(GT_OUT)/%.o): $(GT_OUT)/%.o: $(GT_SRC)/%.c
 	@mkdir -p $(@D)
 	$(GUEST_CC) $(GT_CFLAGS) -c $< -o $@
 
-$(GT_OUT)/%.elf: $(GT_OUT)/%.o $(GT_RT_OBJS) $(GT_SRC)/guest.ld
+$(TEST_GUESTS): $(GT_OUT)/%.elf: $(GT_OUT)/%.o $(GT_RT_OBJS) $(GT_SRC)/guest.ld
 	$(GUEST_CC) $(GT_LDFLAGS) -o $@ $< $(GT_RT_OBJS)
 
 .PHONY: test-guests clean-test-guests
 test-guests: $(TEST_GUESTS)
 
 clean-test-guests:
-	rm -rf $(GT_OUT)
+	rm -rf $(GT_OUT)/rt $(TEST_GUESTS) $(GT_NAMES:%=$(GT_OUT)/%.[od])
 
-.PRECIOUS: $(GT_OUT)/%.o $(GT_OUT)/rt/%.o
--include $(wildcard $(GT_OUT)/*.d $(GT_OUT)/rt/*.d)
+.PRECIOUS: $(GT_NAMES:%=$(GT_OUT)/%.o) $(GT_RT_OBJS)
+-include $(wildcard $(GT_NAMES:%=$(GT_OUT)/%.d) $(GT_OUT)/rt/*.d)
 
 # Do not steal the including Makefile's default goal; standalone, build all.
 ifeq ($(GT_SAVED_GOAL),)

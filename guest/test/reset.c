@@ -4,6 +4,9 @@
  *                ring 3 with ring=3) -> #GP -> #DF -> triple fault -> reset
  *   mode=ud      ud2 at ring 3 (or ring 0 with ring=0) with the normal IDT:
  *                the runtime reports it and exits with status 3
+ *   mode=sse     movd %eax,%xmm0 at ring 0: hardware runs it (or raises #UD,
+ *                status 3) and we exit 4; kvm-pvm's emulator cannot, and
+ *                the launcher reports a vCPU internal error
  * If the reset does not come within ~tsc_limit TSC cycles (default 5e9),
  * prints "reset did not happen" and exits 1. */
 #include "rt.h"
@@ -43,6 +46,11 @@ int main(void)
 			ud(NULL);
 		else
 			rt_run_user(ud, NULL, 0);
+	} else if (rt_arg_is("mode", "sse")) {
+		rt_puts("sse: running movd %eax,%xmm0 at ring 0\n");
+		__asm__ volatile(".byte 0x66, 0x0f, 0x6e, 0xc0"); /* movd %eax,%xmm0 */
+		rt_puts("sse: ran\n");
+		return 4;
 	} else {
 		rt_puts("reset: i8042\n");
 		outb(0xfe, 0x64);

@@ -106,7 +106,7 @@ void lapic_timer_stop(void);
 void lapic_send_init(u32 apic_id);
 void lapic_send_sipi(u32 apic_id, u8 page);
 
-/* --- CPU topology and AP start-up (smp.c of the runtime: topo.c) --- */
+/* --- CPU topology (topo.c) and AP start-up (cpu.c, entry.S) --- */
 #define RT_MAX_CPUS 64
 /* Fills ids[] with the APIC IDs of all enabled CPUs (BSP included), returns
  * the count, and sets *source to "mptable" or "madt" (or "none"). */

@@ -1,0 +1,63 @@
+/* echo: the serial port's receive side, driven by its interrupt.  Turns on
+ * COM1's receive interrupt (IER bit 0, MCR OUT2), routes IOAPIC pin 4 to
+ * vector 0x31 (level-triggered), then waits at ring 3 with IF=1.  The
+ * handler drains RBR while LSR says data is ready, echoes each byte
+ * upper-cased (unless quiet=1) and sums them.  A '.' ends it: prints
+ * "echo: bytes=N sum=S irqs=I" and exits 0; no '.' within tsc_limit=
+ * cycles exits 1. */
+#include "rt.h"
+
+#define COM1 0x3f8
+#define ECHO_VEC 0x31
+#define IOAPIC ((volatile u32 *)phys(0xfec00000UL))
+
+static volatile u64 bytes, sum, irqs;
+static volatile int done;
+static int quiet;
+
+static void ioapic_route(int pin, u8 vector, u8 apic_id)
+{
+	IOAPIC[0] = 0x10 + 2 * (u32)pin + 1;
+	IOAPIC[4] = (u32)apic_id << 24;
+	IOAPIC[0] = 0x10 + 2 * (u32)pin;
+	IOAPIC[4] = vector | (1u << 15);                 /* fixed, level, unmasked */
+}
+
+static void on_rx(struct rt_frame *f)
+{
+	(void)f;
+	irqs++;
+	while (inb(COM1 + 5) & 1) {
+		u8 c = inb(COM1);
+		bytes++;
+		sum += c;
+		if (!quiet)
+			rt_putc(c >= 'a' && c <= 'z' ? (char)(c - 32) : (char)c);
+		if (c == '.')
+			done = 1;
+	}
+	lapic_eoi();
+}
+
+static void wait_dot(void *unused)
+{
+	(void)unused;
+	u64 t0 = rdtsc(), limit = rt_arg("tsc_limit", 20000000000UL);
+	while (!done && rdtsc() - t0 < limit)
+		cpu_relax();
+}
+
+int main(void)
+{
+	quiet = (int)rt_arg("quiet", 0);
+	rt_set_handler(ECHO_VEC, on_rx);
+	lapic_enable();
+	ioapic_route(4, ECHO_VEC, (u8)lapic_id());
+	outb(0x0b, COM1 + 4);                            /* DTR RTS OUT2 */
+	outb(0x01, COM1 + 1);                            /* receive interrupt */
+	rt_puts("echo: ready\n");
+	rt_run_user(wait_dot, NULL, 1);
+	outb(0, COM1 + 1);
+	rt_printf("\necho: bytes=%lu sum=%lu irqs=%lu\n", bytes, sum, irqs);
+	return done ? 0 : 1;
+}

@@ -15,7 +15,7 @@ endif
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
-UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o)
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o)
 
 include guest/test/build.mk
 include guest/test/bz.mk
@@ -32,10 +32,10 @@ $(BUILD)/obj/%.o: src/%.c
 -include $(OBJS:.o=.d)
 
 
-$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/obj/stubs.o
+$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/tests/stubs.o
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)
 
-$(BUILD)/obj/stubs.o: tests/stubs.c
+$(BUILD)/tests/stubs.o: tests/stubs.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Isrc -c -o $@ $<
 

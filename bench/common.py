@@ -17,7 +17,7 @@ def lguest_cmd(guest, append, mem="256M"):
     return [LGUEST, "run", "-m", mem, "-a", append, os.path.join(GUESTS, guest)]
 
 def qemu_cmd(guest, append, mem="256M"):
-    return [QEMU, "-M", "microvm", "-accel", "kvm", "-cpu", "host", "-m", mem.rstrip("M"),
+    return [QEMU, "-M", "microvm", "-accel", "kvm", "-m", mem.rstrip("M"),
             "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-kernel", os.path.join(GUESTS, guest), "-append", append]

@@ -101,7 +101,8 @@ static int run(int argc, char **argv)
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, STDOUT_FILENO) < 0 ||
-	    mptable_write(&vm.ram, c.cpus) < 0 || boot_kernel(&vm, &a) < 0)
+	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
+	    boot_kernel(&vm, &a) < 0)
 		die(LG_EXIT_USAGE, "%s", lg_error);
 	com1.on_room = console_room;
 	if (console_init(&vm, com1_input, com1_space, &com1) < 0 || vm_start(&vm) < 0)

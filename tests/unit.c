@@ -257,6 +257,47 @@ static void test_mptable(void)
 	free(r.host);
 }
 
+static void test_acpi(void)
+{
+	struct guest_ram r = { .host = calloc(1, 2 << 20) };
+	ram_layout(&r, 2 << 20);
+	CHECK(acpi_write(&r, 8) == 0);
+	uint8_t *rsdp = r.host + BOOT_ACPI;
+	CHECK(!memcmp(rsdp, "RSD PTR ", 8) && sum(rsdp, 20) == 0 && sum(rsdp, 36) == 0);
+	uint64_t xsdt_a;
+	memcpy(&xsdt_a, rsdp + 24, 8);
+	uint8_t *xsdt = r.host + xsdt_a;
+	uint32_t len;
+	memcpy(&len, xsdt + 4, 4);
+	CHECK(!memcmp(xsdt, "XSDT", 4) && sum(xsdt, len) == 0 && len == 36 + 16);
+	int seen = 0;
+	for (int i = 0; i < 2; i++) {
+		uint64_t a;
+		memcpy(&a, xsdt + 36 + 8 * i, 8);
+		uint8_t *t = r.host + a;
+		memcpy(&len, t + 4, 4);
+		CHECK(a > BOOT_ACPI && a + len <= BOOT_ACPI + BOOT_ACPI_SIZE && sum(t, len) == 0);
+		if (!memcmp(t, "FACP", 4)) {
+			uint64_t dsdt;
+			uint32_t flags;
+			memcpy(&dsdt, t + 140, 8);
+			memcpy(&flags, t + 112, 4);
+			CHECK(len == 276 && (flags & (1u << 20)) && t[244] == 1 && t[248] == 0x00 && t[249] == 0x06);
+			CHECK(!memcmp(r.host + dsdt, "DSDT", 4) && !memcmp(r.host + dsdt + 37, "_S5_", 4));
+			seen |= 1;
+		}
+		if (!memcmp(t, "APIC", 4)) {
+			int cpus = 0;
+			for (uint8_t *e = t + 44; e < t + len; e += e[1])
+				cpus += e[0] == 0;
+			CHECK(cpus == 8);
+			seen |= 2;
+		}
+	}
+	CHECK(seen == 3);
+	free(r.host);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -266,6 +307,7 @@ int main(void)
 	test_e820_initrd();
 	test_boot_header();
 	test_mptable();
+	test_acpi();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -72,7 +72,7 @@ fetch() {
 # unpack DEB DIR: dpkg-deb -x into DIR once (nothing is installed).
 unpack() {
 	if [ ! -d "$2" ]; then
-		rm -rf "$2.tmp"
+		rm -rf "$2.tmp" && mkdir -p "$(dirname "$2")"
 		dpkg-deb -x "$1" "$2.tmp"
 		mv "$2.tmp" "$2"
 	fi

@@ -18,6 +18,8 @@ struct vcpu;
 #define BOOT_PD           0xB000     /* four pages: 4 GiB in 2 MiB pages */
 #define BOOT_CMDLINE      0x20000
 #define BOOT_EBDA         0x9FC00
+#define BOOT_ACPI         0xE0000    /* RSDP, then the tables */
+#define BOOT_ACPI_SIZE    0x2000
 #define BOOT_MPTABLE      0xF0000
 #define BOOT_KERNEL_MIN   0x100000   /* nothing of the kernel's below 1 MiB */
 #define BOOT_CMDLINE_MAX  2048       /* x86 Linux's COMMAND_LINE_SIZE */
@@ -69,4 +71,6 @@ int cpu_boot_pvh(struct vcpu *v, const struct guest_ram *r, uint64_t entry, uint
 
 /* mptable.c: tell the guest about its CPUs and interrupt controllers. */
 int mptable_write(const struct guest_ram *r, int ncpus);
+/* acpi.c: the same in ACPI tables (RSDP at BOOT_ACPI), and soft-off. */
+int acpi_write(const struct guest_ram *r, int ncpus);
 #endif

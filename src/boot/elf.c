@@ -116,6 +116,7 @@ static int pvh_start_info(struct vm *vm, const struct boot_args *a, uint64_t ker
 		return fail("guest memory too small (at least %llu MiB)", BOOT_MIN_RAM >> 20);
 	*si = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC, .version = 1, .cmdline_paddr = BOOT_CMDLINE,
+		.rsdp_paddr = BOOT_ACPI,
 		.memmap_paddr = BOOT_PVH_MEMMAP, .memmap_entries = (uint32_t)n,
 	};
 	for (int i = 0; i < n; i++)

@@ -46,6 +46,7 @@ _Static_assert(offsetof(struct bz_header, header) == 0x202 - 0x1f1, "setup heade
 _Static_assert(offsetof(struct bz_header, pref_address) == 0x258 - 0x1f1, "setup header layout");
 
 #define HDR_OFF         0x1f1
+#define ZP_ACPI_RSDP    0x070
 #define ZP_E820_ENTRIES 0x1e8
 #define ZP_E820_TABLE   0x2d0
 #define HDRS            0x53726448      /* "HdrS" */
@@ -100,6 +101,8 @@ int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len,
 			    (unsigned long long)cmdline_len, (unsigned long long)(max - 1));
 	h->type_of_loader = 0xff;
 	h->cmd_line_ptr = BOOT_CMDLINE;
+	uint64_t rsdp = BOOT_ACPI;                       /* read from protocol 2.14 */
+	memcpy(zp + ZP_ACPI_RSDP, &rsdp, sizeof(rsdp));
 	int n = e820_build(r, (struct e820_entry *)(zp + ZP_E820_TABLE), E820_MAX);
 	if (n < 0)
 		return fail("guest memory too small (at least %llu MiB)", BOOT_MIN_RAM >> 20);

@@ -2,8 +2,8 @@
  * With no firmware, nobody tells the guest where its RAM is but us.  Linux
  * reads an e820 table from the zero page, a PVH guest reads the same table
  * from hvm_start_info.  RAM runs from 0; we keep back the top of the first
- * 640 KiB (where a PC's EBDA sits) and the BIOS area from 0xF0000, where our
- * MP table lives.  The boot structures all sit in the first MiB, and the
+ * 640 KiB (where a PC's EBDA sits) and the BIOS area from 0xE0000, where our
+ * ACPI tables and MP table live.  The boot structures all sit in the first MiB, and the
  * kernel loads above it. */
 #include "boot.h"
 #include "../util.h"
@@ -18,7 +18,7 @@ int e820_build(const struct guest_ram *r, struct e820_entry *e, int max)
 	struct e820_entry t[] = {
 		{ 0, BOOT_EBDA, E820_RAM },
 		{ BOOT_EBDA, 0xA0000 - BOOT_EBDA, E820_RESERVED },
-		{ BOOT_MPTABLE, 0x100000 - BOOT_MPTABLE, E820_RESERVED },
+		{ BOOT_ACPI, 0x100000 - BOOT_ACPI, E820_RESERVED },
 		{ 0x100000, r->low_size - 0x100000, E820_RAM },
 		{ LG_HIGH_RAM_BASE, r->high_size, E820_RAM },
 	};

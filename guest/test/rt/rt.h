@@ -111,6 +111,8 @@ void lapic_send_sipi(u32 apic_id, u8 page);
 /* Fills ids[] with the APIC IDs of all enabled CPUs (BSP included), returns
  * the count, and sets *source to "mptable" or "madt" (or "none"). */
 int rt_cpu_apic_ids(u8 *ids, int max, const char **source);
+/* An ACPI table by signature ("FACP", "APIC"...), checksum verified. */
+const u8 *rt_acpi_table(const char *sig);
 #define RT_TRAMPOLINE 0x8000	/* AP real-mode start page (SIPI vector 8) */
 void rt_install_trampoline(void);
 extern void (*rt_ap_fn)(int index);	/* run by each AP on its own stack */

@@ -75,13 +75,13 @@ static const u8 *find_rsdp(void)
 	return r;
 }
 
-static int from_madt(u8 *ids, int max)
+/* The ACPI table with signature sig, through the RSDP's XSDT (ACPI 2+) or
+ * RSDT; NULL if there is none. */
+const u8 *rt_acpi_table(const char *sig)
 {
 	const u8 *rsdp = find_rsdp();
 	if (!rsdp || memcmp(rsdp, "RSD PTR ", 8))
-		return 0;
-
-	/* XSDT (64-bit entries) if ACPI 2+, else RSDT (32-bit entries). */
+		return NULL;
 	const u8 *sdt;
 	unsigned esz;
 	if (rsdp[15] >= 2 && rd64(rsdp + 24)) {
@@ -92,31 +92,40 @@ static int from_madt(u8 *ids, int max)
 		esz = 4;
 	}
 	if (!sdt)
-		return 0;
+		return NULL;
 	u32 nent = (rd32(sdt + 4) - 36) / esz;
 	for (u32 i = 0; i < nent; i++) {
 		const u8 *p = sdt + 36 + i * esz;
 		const u8 *t = phys(esz == 8 ? rd64(p) : rd32(p));
-		if (memcmp(t, "APIC", 4))
-			continue;
-		const u8 *e = t + 44, *end = t + rd32(t + 4);
-		int n = 0;
-		for (; e + 2 <= end && e[1] >= 2; e += e[1]) {
-			if (e[0] == 0 && (rd32(e + 4) & 1) && n < max)
-				ids[n++] = e[3];	/* processor local APIC */
-		}
-		return n;
+		if (!memcmp(t, sig, 4) && checksum_ok(t, rd32(t + 4)))
+			return t;
 	}
-	return 0;
+	return NULL;
+}
+
+static int from_madt(u8 *ids, int max)
+{
+	const u8 *t = rt_acpi_table("APIC");
+	if (!t)
+		return 0;
+	const u8 *e = t + 44, *end = t + rd32(t + 4);
+	int n = 0;
+	for (; e + 2 <= end && e[1] >= 2; e += e[1]) {
+		if (e[0] == 0 && (rd32(e + 4) & 1) && n < max)
+			ids[n++] = e[3];	/* processor local APIC */
+	}
+	return n;
 }
 
 /* The MP table wins, unless the MADT lists more CPUs: QEMU's SeaBIOS puts
- * only the first CPU of each package into its MP table. */
+ * only the first CPU of each package into its MP table.  topo=madt or
+ * topo=mptable on the command line reads only that one. */
 int rt_cpu_apic_ids(u8 *ids, int max, const char **source)
 {
 	u8 madt_ids[RT_MAX_CPUS];
-	int n = from_mptable(ids, max);
-	int m = from_madt(madt_ids, max < RT_MAX_CPUS ? max : RT_MAX_CPUS);
+	int n = rt_arg_is("topo", "madt") ? 0 : from_mptable(ids, max);
+	int m = rt_arg_is("topo", "mptable") ? 0 :
+		from_madt(madt_ids, max < RT_MAX_CPUS ? max : RT_MAX_CPUS);
 
 	*source = "mptable";
 	if (m > n) {

@@ -58,6 +58,10 @@ guest "debug-exit status 255"             255 'hello'                           
 guest "memory map, -m 64M"                0  "ram_bytes=$(( (64<<20) - 0x60400 ))\$"  -m 64M $G/memsize.elf
 guest "memory map, -m 512M"               0  "ram_bytes=$(( (512<<20) - 0x60400 ))\$" -m 512M $G/memsize.elf
 guest "memory map, -m 5G splits at 3G"    0  "ram_top=$(( 6<<30 ))\$"               -m 5G $G/memsize.elf
+guest "beyond RAM is MMIO: reads all ones"  0  'probe=0xffffffff'                   -m 64M -a probe=0x80000000 $G/memsize.elf
+guest "RAM probe reads back what it wrote"  0  'probe=0x12345678'                   -m 64M -a probe=0x2000000 $G/memsize.elf
+guest "CPUID: KVM paravirt leaves"        0  'signature=KVMKVMKVM\.\.\. max=0x4000000[1-9a-f] kvm_features=0x[1-9a-f]' $G/cpuid.elf
+guest "CPUID: hypervisor bit, APIC ID per vCPU" 0 "$(for i in 0 1 2 3; do printf 'cpu=%d lapic=%d leaf1_apic=%d hv=1;;' $i $i $i; done)" -c 4 $G/cpuid.elf
 guest "LAPIC timer interrupts arrive"     0  'ticks=10'                             $G/timer.elf
 for n in 1 2 4 8 64; do
 	guest "smp: $n vCPUs from the MP table, started and counted" 0 "source=mptable;;cpus_started=$n of $n" -c $n -a topo=mptable $G/smp.elf

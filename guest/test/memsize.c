@@ -1,5 +1,8 @@
 /* memsize: sums the type-1 (RAM) entries of the PVH memory map and prints
- * ram_bytes=, ram_top= (highest end address of RAM) and map_entries=. */
+ * ram_bytes=, ram_top= (highest end address of RAM) and map_entries=.
+ * probe=ADDR also reads and writes the 32-bit word at ADDR (within the
+ * identity-mapped 4 GiB) and prints probe=0x<value read>: beyond RAM that
+ * is an MMIO exit to the launcher, which answers all ones. */
 #include "rt.h"
 
 int main(void)
@@ -19,5 +22,11 @@ int main(void)
 			top = map[i].addr + map[i].size;
 	}
 	rt_printf("ram_bytes=%lu\nram_top=%lu\nmap_entries=%d\n", bytes, top, n);
+	u64 probe = rt_arg("probe", 0);
+	if (probe) {
+		volatile u32 *p = phys(probe);
+		*p = 0x12345678;
+		rt_printf("probe=0x%x\n", *p);
+	}
 	return 0;
 }

@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE
-LDLIBS += -lpthread
+LDLIBS += -lpthread -luring
 ifeq ($(SANITIZE),1)
 BUILD := build-san
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all

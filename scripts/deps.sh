@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -e
 need=""
-for p in make gcc libc6-dev clang python3 util-linux; do
+for p in make gcc libc6-dev clang python3 util-linux liburing-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 [ -z "$need" ] && exit 0

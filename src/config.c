@@ -28,6 +28,8 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
+		{ "disk", required_argument, NULL, 'd' },
+		{ "console", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -50,6 +52,16 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 			c->cpus = (int)n;
 			break;
 		case 'i': c->initrd = optarg; break;
+		case 'd':
+			if (c->ndisks == LG_MAX_DISKS)
+				return fail("more than %d --disk options", LG_MAX_DISKS);
+			c->disks[c->ndisks++] = optarg;
+			break;
+		case 'C':
+			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))
+				return fail("--console %s: give serial or virtio", optarg);
+			c->virtio_console = !strcmp(optarg, "virtio");
+			break;
 		case 'a': c->append = optarg; break;
 		case 'h': return 1;
 		case ':':

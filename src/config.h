@@ -5,9 +5,14 @@
 #define LG_DEFAULT_MEM (256ULL << 20)
 #define LG_DEFAULT_APPEND "console=ttyS0"
 
+#define LG_MAX_DISKS 8
+
 /* Everything `lguest run` was asked to do. */
 struct lg_config {
 	const char *kernel, *initrd, *append;
+	const char *disks[LG_MAX_DISKS];   /* --disk PATH[,ro][,serial=ID] */
+	int ndisks;
+	int virtio_console;                /* --console virtio */
 	uint64_t mem_bytes;
 	int cpus;
 	char **guest_argv;      /* after "--": the command for the guest */

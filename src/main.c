@@ -9,9 +9,11 @@
 #include "console.h"
 #include "core/pvm.h"
 #include "core/vm.h"
+#include "hw/pci.h"
 #include "hw/platform.h"
 #include "hw/serial.h"
 #include "util.h"
+#include "virtio/devices.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -27,6 +29,8 @@ static const char usage[] =
 	"  -c, --cpus N        vCPUs (default 1)\n"
 	"  -i, --initrd FILE   initial ramdisk\n"
 	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
+	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
+	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
 	"  -h, --help          this text\n"
 	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	"Exit status: the guest's debug-exit byte (port 0xf4), 0 after a reboot or\n"
@@ -34,6 +38,18 @@ static const char usage[] =
 
 static struct vm vm;
 static struct serial com1;
+static struct pci_bus pci;
+
+/* The PCI bus and the virtio devices on it. */
+static int add_devices(const struct lg_config *c)
+{
+	if (pci_init(&pci, &vm) < 0)
+		return -1;
+	for (int i = 0; i < c->ndisks; i++)
+		if (blk_add(&pci, &vm, c->disks[i]) < 0)
+			return -1;
+	return rng_add(&pci, &vm);
+}
 
 static void check_host_memory(uint64_t bytes)
 {
@@ -101,6 +117,7 @@ static int run(int argc, char **argv)
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, STDOUT_FILENO) < 0 ||
+	    add_devices(&c) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
 	    boot_kernel(&vm, &a) < 0)
 		die(LG_EXIT_USAGE, "%s", lg_error);

@@ -245,7 +245,7 @@ static void test_mptable(void)
 	memcpy(&len, h + 4, 2);
 	memcpy(&count, h + 34, 2);
 	CHECK(!memcmp(h, "PCMP", 4) && sum(h, len) == 0);
-	CHECK(count == 4 + 1 + 1 + 16 + 2);
+	CHECK(count == 4 + 2 + 1 + 16 + 31 + 2);
 	int cpus = 0, bsp = 0;
 	for (uint8_t *p = h + 44; p < h + len; p += *p == 0 ? 20 : 8)
 		if (*p == 0) {

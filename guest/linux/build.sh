@@ -97,8 +97,9 @@ build_kernel() {
 			tar -xJf "$CACHE/src/deb-$ver"/usr/src/linux-source-6.1.tar.xz -C "$src" --strip-components=1
 			rm -rf "$CACHE/src/deb-$ver"
 		fi
-		# Out-of-tree build: one object dir per key, the source stays clean.
-		kb=$CACHE/kbuild/$key
+		# Out-of-tree build, the source stays clean. One object dir per source
+		# version: kbuild rebuilds only what a changed fragment touches.
+		kb=$CACHE/kbuild/$ver
 		mkdir -p "$kb"
 		msg "configuring kernel $ver (tinyconfig + guest/linux/kernel.config)"
 		make -s -C "$src" O="$kb" tinyconfig >"$kb/config.log" 2>&1

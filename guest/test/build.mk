@@ -12,7 +12,8 @@ GT_STANDALONE := $(filter 1,$(words $(MAKEFILE_LIST)))
 GUEST_CC ?= $(CC)
 GT_SRC := guest/test
 GT_OUT := build/guest/test
-GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid
+GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid \
+	blk rng hostile
 TEST_GUESTS := $(GT_NAMES:%=$(GT_OUT)/%.elf)
 
 GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
@@ -22,7 +23,7 @@ GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
 GT_LDFLAGS := -nostdlib -static -Wl,-no-pie -Wl,--build-id=none \
 	-Wl,-T,$(GT_SRC)/guest.ld -Wl,--no-warn-rwx-segments
 
-GT_RT_OBJS := $(addprefix $(GT_OUT)/rt/,entry.o rt.o cpu.o topo.o)
+GT_RT_OBJS := $(addprefix $(GT_OUT)/rt/,entry.o rt.o cpu.o topo.o pci.o virtio.o vblk.o)
 
 $(GT_OUT)/rt/%.o: $(GT_SRC)/rt/%.c
 	@mkdir -p $(@D)

@@ -2,10 +2,12 @@
  * Intel's MultiProcessor Specification 1.4 is the smallest way to tell an OS
  * how many CPUs it has and where its interrupt controllers are: a floating
  * pointer ("_MP_") in the BIOS area, pointing at a table ("PCMP") with one
- * entry per CPU, one for the IOAPIC, one per ISA interrupt line, and the
+ * entry per CPU, one for the IOAPIC, one per interrupt line, and the
  * local APICs' LINT0/LINT1 wiring.  Linux and our test guests scan
- * 0xF0000-0xFFFFF for it.  ISA IRQ n is IOAPIC pin n, as KVM routes it. */
+ * 0xF0000-0xFFFFF for it.  ISA IRQ n is IOAPIC pin n, as KVM routes it;
+ * PCI slot s's INTA is pin 16 + s % 8, level-triggered (hw/pci.c). */
 #include "boot.h"
+#include "../hw/pci.h"
 #include "../util.h"
 #include <string.h>
 
@@ -58,7 +60,7 @@ static struct mpc_entry8 entry8(uint8_t a, uint8_t b, uint8_t c, uint8_t d,
 int mptable_write(const struct guest_ram *r, int ncpus)
 {
 	size_t size = sizeof(struct mpf) + sizeof(struct mpc_header) +
-		      (size_t)ncpus * sizeof(struct mpc_cpu) + (3 + ISA_IRQS + 2) * 8;
+		      (size_t)ncpus * sizeof(struct mpc_cpu) + (4 + ISA_IRQS + PCI_MAX_SLOTS + 2) * 8;
 	uint8_t *base = gpa_ptr(r, BOOT_MPTABLE, size);
 	if (!base)
 		return fail("no room for the MP table");
@@ -74,12 +76,16 @@ int mptable_write(const struct guest_ram *r, int ncpus)
 			.flags = (uint8_t)(1 | (i == 0 ? 2 : 0)),   /* enabled, boot CPU */
 			.signature = 0x600, .features = 0x201,      /* FPU, APIC */
 		};
-	struct mpc_entry8 e[3 + ISA_IRQS + 2];
+	struct mpc_entry8 e[4 + ISA_IRQS + PCI_MAX_SLOTS + 2];
 	int n = 0;
-	e[n++] = entry8(MP_BUS, 0, 'I', 'S', 'A', ' ', ' ', ' ');
+	e[n++] = entry8(MP_BUS, 0, 'P', 'C', 'I', ' ', ' ', ' ');
+	e[n++] = entry8(MP_BUS, 1, 'I', 'S', 'A', ' ', ' ', ' ');
 	e[n++] = entry8(MP_IOAPIC, ioapic_id, 0x11, 1, 0, 0, 0xC0, 0xFE);
-	for (int irq = 0; irq < ISA_IRQS; irq++)   /* INT, conforming, bus 0 irq -> pin */
-		e[n++] = entry8(MP_IOINT, 0, 0, 0, 0, (uint8_t)irq, ioapic_id, (uint8_t)irq);
+	for (int irq = 0; irq < ISA_IRQS; irq++)   /* INT, conforming, ISA irq -> pin */
+		e[n++] = entry8(MP_IOINT, 0, 0, 0, 1, (uint8_t)irq, ioapic_id, (uint8_t)irq);
+	for (int slot = 1; slot < PCI_MAX_SLOTS; slot++)   /* INTA, level, active high */
+		e[n++] = entry8(MP_IOINT, 0, 0x0d, 0, 0, (uint8_t)(slot << 2), ioapic_id,
+				(uint8_t)PCI_INTX_GSI(slot));
 	e[n++] = entry8(MP_LINT, 3, 0, 0, 0, 0, 0xff, 0);   /* ExtINT -> LINT0 */
 	e[n++] = entry8(MP_LINT, 1, 0, 0, 0, 0, 0xff, 1);   /* NMI -> LINT1 */
 	memcpy(p, e, sizeof(e[0]) * (size_t)n);

@@ -164,4 +164,197 @@ static inline u16 read_cs(void)
 	return cs;
 }
 
+/* --- PCI (pci.c): configuration mechanism #1, ring 0 only --- */
+/* Config space of bus/dev/fn at offset off (0..4095: offsets past 255 use
+ * the AMD extended-register bits 27:24 of 0xCF8), size 1, 2 or 4 bytes. */
+u32 pci_cfg_read(u8 bus, u8 dev, u8 fn, u16 off, int size);
+void pci_cfg_write(u8 bus, u8 dev, u8 fn, u16 off, int size, u32 val);
+u8 pci_find_cap(u8 dev, u8 id);		/* bus 0 fn 0; 0 = none */
+/* The address of BAR bar of bus 0 device dev (64-bit aware); one that reads
+ * 0 is sized and assigned from a window at 0xE0000000 (RT_BAR_WINDOW). */
+u64 pci_bar(u8 dev, int bar);
+#define RT_BAR_WINDOW 0xe0000000UL
+/* Identity-map [addr, addr+len) uncached, user-accessible (2 MiB pages);
+ * the boot page tables only cover the low 4 GiB.  Ring 0 only. */
+void rt_map_mmio(u64 addr, u64 len);
+
+/* --- virtio 1.x over PCI (virtio.c) --- */
+#define VIRTIO_PCI_VENDOR 0x1af4
+#define VIRTIO_ID_NET 1
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_ID_CONSOLE 3
+#define VIRTIO_ID_RNG 4
+/* device_status bits */
+#define VIRTIO_S_ACKNOWLEDGE 1
+#define VIRTIO_S_DRIVER 2
+#define VIRTIO_S_DRIVER_OK 4
+#define VIRTIO_S_FEATURES_OK 8
+#define VIRTIO_S_NEEDS_RESET 0x40
+#define VIRTIO_S_FAILED 0x80
+/* feature bits */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_EVENT_IDX 29
+#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define BIT(n) (1ULL << (n))
+/* struct virtio_pci_common_cfg, by offset */
+#define VC_DFSELECT 0x00	/* le32 device_feature_select */
+#define VC_DF 0x04		/* le32 device_feature */
+#define VC_GFSELECT 0x08	/* le32 driver_feature_select */
+#define VC_GF 0x0c		/* le32 driver_feature */
+#define VC_MSIX 0x10		/* le16 config_msix_vector */
+#define VC_NUMQ 0x12		/* le16 num_queues */
+#define VC_STATUS 0x14		/* u8 device_status */
+#define VC_CFGGEN 0x15		/* u8 config_generation */
+#define VC_Q_SELECT 0x16	/* le16 */
+#define VC_Q_SIZE 0x18		/* le16 */
+#define VC_Q_MSIX 0x1a		/* le16 */
+#define VC_Q_ENABLE 0x1c	/* le16 */
+#define VC_Q_NOFF 0x1e		/* le16 queue_notify_off */
+#define VC_Q_DESCLO 0x20	/* le64 as two le32 */
+#define VC_Q_DESCHI 0x24
+#define VC_Q_AVAILLO 0x28
+#define VC_Q_AVAILHI 0x2c
+#define VC_Q_USEDLO 0x30
+#define VC_Q_USEDHI 0x34
+#define VIRTIO_NO_VECTOR 0xffff
+
+/* The split virtqueue (virtio 1.2 section 2.7), little-endian = native. */
+struct virtq_desc {
+	u64 addr;
+	u32 len;
+	u16 flags;
+	u16 next;
+};
+#define VIRTQ_DESC_F_NEXT 1
+#define VIRTQ_DESC_F_WRITE 2
+#define VIRTQ_DESC_F_INDIRECT 4
+struct virtq_avail {
+	u16 flags;		/* 1 = VIRTQ_AVAIL_F_NO_INTERRUPT */
+	u16 idx;
+	u16 ring[];		/* then le16 used_event */
+};
+struct virtq_used_elem {
+	u32 id;
+	u32 len;
+};
+struct virtq_used {
+	u16 flags;		/* 1 = VIRTQ_USED_F_NO_NOTIFY */
+	u16 idx;
+	struct virtq_used_elem ring[];	/* then le16 avail_event */
+};
+
+#define VQ_MAX 256		/* our largest queue */
+#define VQ_MAX_INDIRECT 32	/* entries in one indirect table */
+struct virtq {
+	u8 mem[3][4096];	/* desc, avail, used: one page each */
+	struct virtq_desc indirect[VQ_MAX][VQ_MAX_INDIRECT];	/* by head */
+	volatile struct virtq_desc *desc;
+	volatile struct virtq_avail *avail;
+	volatile struct virtq_used *used;
+	u16 size, free_head, num_free, last_used, avail_idx, kicked_idx;
+	u16 chain_len[VQ_MAX];	/* descriptors held by each head */
+	volatile u16 *notify;
+} __attribute__((aligned(4096)));
+
+/* One buffer of a request: device-readable (write = 0) or -writable. */
+struct virtq_buf {
+	u64 addr;
+	u32 len;
+	int write;
+};
+
+struct virtio_pci {
+	u8 dev;			/* bus 0 device number */
+	u16 device_id;
+	u64 bar[6];		/* assigned addresses, 0 = unused */
+	volatile u8 *common, *isr, *devcfg;
+	u32 common_len, devcfg_len, notify_len, notify_mult;
+	u64 notify_base;
+	u8 msix_cap;		/* config offset of the MSI-X capability, or 0 */
+	u16 msix_size;		/* table entries */
+	volatile u32 *msix_table;
+	volatile u64 *msix_pba;
+	u8 msix_vector;		/* CPU vector for queue 0, 0 = poll */
+	u64 offered, features;	/* device features; negotiated ones */
+	struct virtq vq;	/* queue 0 */
+};
+
+/* Ring 0: find the n-th (from 0) virtio device of this type on bus 0, read
+ * its capabilities, set up its BARs; 0 or -1. */
+int virtio_pci_find(struct virtio_pci *d, u16 type, int n);
+/* Ring 0: route MSI-X table entry 0 to vector on this CPU and enable MSI-X;
+ * virtio_init() then points queue 0 at entry 0.  0 or -1. */
+int virtio_msix_enable(struct virtio_pci *d, u8 vector);
+extern volatile u64 virtio_irqs;	/* MSI-X interrupts taken */
+
+/* The rest works at ring 0 or 3 (MMIO only).  Each returns 0 or a short
+ * reason in *why. */
+void virtio_reset(struct virtio_pci *d);
+int virtio_negotiate(struct virtio_pci *d, u64 wanted, const char **why);
+int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why);
+int virtio_init(struct virtio_pci *d, u64 wanted, u16 qsize, const char **why);
+u8 virtio_status(struct virtio_pci *d);
+void virtio_set_status(struct virtio_pci *d, u8 s);
+u32 virtio_cfg_read(struct virtio_pci *d, u32 off, int size);	/* device config */
+u64 virtio_cfg_read64(struct virtio_pci *d, u32 off);
+/* Chain bufs[0..n) (readable ones first) into the queue, through an indirect
+ * table when indirect != 0 (and negotiated); returns the head or -1 when
+ * the ring is full. */
+int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, int n, int indirect);
+void virtq_publish(struct virtq *vq, u16 head);	/* raw: avail ring + idx */
+void virtio_kick(struct virtio_pci *d);		/* notify unless suppressed */
+int virtq_get(struct virtio_pci *d, u32 *len);	/* a used head or -1 */
+/* Wait (poll, or for the interrupt when MSI-X is on) for a used entry:
+ * the head, -1 after timeout TSC cycles, -2 if the device wants a reset. */
+int virtio_wait(struct virtio_pci *d, u64 timeout, u32 *len);
+#define VIRTIO_TIMEOUT 60000000000ULL	/* TSC cycles: tens of seconds */
+
+/* --- MMIO accessors --- */
+static inline u8 mmio_read8(volatile void *p) { return *(volatile u8 *)p; }
+static inline u16 mmio_read16(volatile void *p) { return *(volatile u16 *)p; }
+static inline u32 mmio_read32(volatile void *p) { return *(volatile u32 *)p; }
+static inline void mmio_write8(volatile void *p, u8 v) { *(volatile u8 *)p = v; }
+static inline void mmio_write16(volatile void *p, u16 v) { *(volatile u16 *)p = v; }
+static inline void mmio_write32(volatile void *p, u32 v) { *(volatile u32 *)p = v; }
+/* A full barrier that an instruction emulator understands (no mfence). */
+static inline void mb(void)
+{
+	__asm__ volatile("lock orl $0, (%%rsp)" ::: "memory", "cc");
+}
+
+/* --- virtio-blk requests (vblk.c) --- */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_T_DISCARD 11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+struct virtio_blk_req {
+	u32 type;
+	u32 reserved;
+	u64 sector;
+};
+struct virtio_blk_discard_write_zeroes {
+	u64 sector;
+	u32 num_sectors;
+	u32 flags;		/* bit 0: unmap */
+};
+/* One request, waited for: header, data (len may be 0), status.  Returns
+ * the status byte, or -1 on timeout, -2 when the device needs a reset. */
+int vblk_request(struct virtio_pci *d, u32 type, u64 sector, void *data, u32 len);
+/* The test pattern: sector s holds 64 LE u64 words, word w = (s<<16)|w|or. */
+void vblk_fill(void *buf, u64 sector, u32 nsect, u64 or);
+/* -1 when buf holds the pattern, else the index of the first bad word. */
+long vblk_check(const void *buf, u64 sector, u32 nsect, u64 or);
+
 #endif

@@ -1,0 +1,157 @@
+/*T:800 The virtqueue: where every request arrives
+ * A split virtqueue is three arrays in guest memory: the descriptor table
+ * (address, length, flags, next), the available ring (heads of chains the
+ * driver offers) and the used ring (chains we give back, with how much we
+ * wrote).  Every device pops and pushes through this file, so this is the
+ * one place that must assume the driver is hostile.  We read each
+ * descriptor once, into our own copy, before judging it; every buffer goes
+ * through gpa_ptr(); a chain ends after at most queue-size descriptors, so
+ * a loop cannot trap us; an indirect table must be a whole number of
+ * descriptors and may not hold another; an avail index more than a queue
+ * ahead of us is a broken ring.  A bad chain fails only its request. */
+#include "virtqueue.h"
+#include <string.h>
+
+#define VRING_DESC_F_NEXT     1
+#define VRING_DESC_F_WRITE    2
+#define VRING_DESC_F_INDIRECT 4
+#define VRING_AVAIL_F_NO_INTERRUPT 1
+
+struct vring_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t flags, next;
+};
+struct vring_avail {
+	uint16_t flags, idx;
+	uint16_t ring[];                /* then used_event */
+};
+struct vring_used_elem {
+	uint32_t id, len;
+};
+struct vring_used {
+	uint16_t flags, idx;
+	struct vring_used_elem ring[];  /* then avail_event */
+};
+
+void vq_reset(struct virtqueue *vq)
+{
+	const struct guest_ram *ram = vq->ram;
+	memset(vq, 0, sizeof(*vq));
+	vq->ram = ram;
+	vq->msix_vector = 0xffff;
+}
+
+int vq_start(struct virtqueue *vq, const struct guest_ram *ram, uint16_t max_size)
+{
+	uint16_t n = vq->size;
+	vq->ram = ram;
+	if (!n || n > max_size || (n & (n - 1)))
+		return -1;
+	if ((vq->desc_gpa & 15) || (vq->avail_gpa & 1) || (vq->used_gpa & 3))
+		return -1;
+	vq->desc = gpa_ptr(ram, vq->desc_gpa, 16ULL * n);
+	vq->avail = gpa_ptr(ram, vq->avail_gpa, 6 + 2ULL * n);
+	vq->used = gpa_ptr(ram, vq->used_gpa, 6 + 8ULL * n);
+	if (!vq->desc || !vq->avail || !vq->used)
+		return -1;
+	vq->last_avail = 0;
+	vq->used_idx = 0;
+	return 0;
+}
+
+/* The guest may rewrite the ring while we read it: one load per field. */
+static uint16_t load16(const uint16_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static bool add_buf(struct vq_chain *c, const struct vring_desc *d, const struct guest_ram *ram)
+{
+	void *p = gpa_ptr(ram, d->addr, d->len);
+	if (!p || c->nout + c->nin == VQ_MAX_SEG)
+		return false;
+	if (!(d->flags & VRING_DESC_F_WRITE) && c->nin)
+		return false;           /* readable after writable: not allowed */
+	c->iov[c->nout + c->nin] = (struct iovec){ p, d->len };
+	if (d->flags & VRING_DESC_F_WRITE) {
+		c->nin++;
+		c->in_bytes += d->len;
+	} else {
+		c->nout++;
+	}
+	return true;
+}
+
+/* Follow the chain from c->head, through at most one indirect table. */
+static int walk(struct virtqueue *vq, struct vq_chain *c)
+{
+	const struct vring_desc *table = vq->desc;
+	uint32_t table_size = vq->size, i = c->head, budget = vq->size;
+	bool in_indirect = false;
+	for (;;) {
+		struct vring_desc d;
+		if (budget-- == 0 || i >= table_size)
+			return VQ_BAD_CHAIN;                  /* a loop, or a bad next */
+		const volatile struct vring_desc *src = &table[i];   /* read once */
+		d.addr = src->addr;
+		d.len = src->len;
+		d.flags = src->flags;
+		d.next = src->next;
+		if (d.flags & VRING_DESC_F_INDIRECT) {
+			if (in_indirect || !vq->indirect || (d.flags & VRING_DESC_F_NEXT) ||
+			    d.len == 0 || d.len % sizeof(d) || d.len / sizeof(d) > VQ_MAX_SEG)
+				return VQ_BAD_CHAIN;
+			table = gpa_ptr(vq->ram, d.addr, d.len);
+			if (!table)
+				return VQ_BAD_CHAIN;
+			table_size = budget = d.len / sizeof(d);
+			in_indirect = true;
+			i = 0;
+			continue;
+		}
+		if (!add_buf(c, &d, vq->ram))
+			return VQ_BAD_CHAIN;
+		if (!(d.flags & VRING_DESC_F_NEXT))
+			return VQ_CHAIN;
+		i = d.next;
+	}
+}
+
+int vq_pop(struct virtqueue *vq, struct vq_chain *c)
+{
+	uint16_t avail_idx = load16(&vq->avail->idx);
+	uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
+	if (pending == 0)
+		return VQ_EMPTY;
+	if (pending > vq->size)
+		return VQ_BROKEN;
+	uint16_t head = load16(&vq->avail->ring[vq->last_avail % vq->size]);
+	vq->last_avail++;
+	if (vq->event_idx)          /* avail_event: kick us when you pass this */
+		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELEASE);
+	if (head >= vq->size)
+		return VQ_BROKEN;
+	c->head = head;
+	c->nout = c->nin = 0;
+	c->in_bytes = 0;
+	return walk(vq, c);
+}
+
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
+{
+	struct vring_used_elem *e = &vq->used->ring[vq->used_idx % vq->size];
+	e->id = head;
+	e->len = len;
+	vq->used_idx++;
+	__atomic_store_n(&vq->used->idx, vq->used_idx, __ATOMIC_RELEASE);
+}
+
+bool vq_should_notify(struct virtqueue *vq, uint16_t old)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);      /* used->idx before reading */
+	if (!vq->event_idx)
+		return !(load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);
+	uint16_t event = load16(&vq->avail->ring[vq->size]);     /* used_event */
+	return (uint16_t)(vq->used_idx - event - 1) < (uint16_t)(vq->used_idx - old);
+}

@@ -1,0 +1,52 @@
+#ifndef LG_VIRTQUEUE_H
+#define LG_VIRTQUEUE_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "../core/memory.h"
+
+#define VQ_MAX_SIZE 256          /* the largest queue we offer */
+#define VQ_MAX_SEG  256          /* buffers in one chain, indirect included */
+
+/* One split virtqueue (virtio 1.2, 2.7).  The driver owns desc and avail,
+ * we own used; all three live in guest RAM. */
+struct virtqueue {
+	uint16_t size;                  /* set by the driver; a power of 2 */
+	uint16_t msix_vector;
+	bool enabled;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	/* From vq_start(): host pointers to the checked rings. */
+	struct vring_desc *desc;
+	struct vring_avail *avail;
+	struct vring_used *used;
+	uint16_t last_avail;            /* next avail entry to look at */
+	uint16_t used_idx;              /* our copy of used->idx */
+	bool event_idx, indirect;       /* negotiated features */
+	const struct guest_ram *ram;
+};
+
+/* A popped chain: iov[0, nout) the device reads, iov[nout, nout+nin) it
+ * may write (the spec puts all readable buffers first). */
+struct vq_chain {
+	uint16_t head;
+	unsigned nout, nin;
+	uint32_t in_bytes;
+	struct iovec iov[VQ_MAX_SEG];
+};
+
+enum { VQ_EMPTY = 0, VQ_CHAIN = 1, VQ_BAD_CHAIN = -1, VQ_BROKEN = -2 };
+
+/* Check the rings the driver gave (size, alignment, all inside RAM) and
+ * start serving; -1 if they are unusable. */
+int vq_start(struct virtqueue *vq, const struct guest_ram *ram, uint16_t max_size);
+void vq_reset(struct virtqueue *vq);
+/* Take the next available chain.  VQ_CHAIN: c filled in.  VQ_BAD_CHAIN:
+ * the chain at c->head breaks a rule and must be returned as used with
+ * length 0 (the queue goes on).  VQ_BROKEN: the driver broke the ring
+ * itself; the device needs a reset.  VQ_EMPTY: nothing to do. */
+int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* Return a chain with len bytes written into it. */
+void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
+/* After pushes: does the driver want an interrupt? */
+bool vq_should_notify(struct virtqueue *vq, uint16_t old_used_idx);
+#endif

@@ -113,6 +113,11 @@ static int run(int argc, char **argv)
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
 	check_readable("initrd", c.initrd);
+	for (int i = 0; i < c.ndisks; i++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%.*s", (int)strcspn(c.disks[i], ","), c.disks[i]);
+		check_readable("disk", path);
+	}
 	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||

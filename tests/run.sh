@@ -64,10 +64,10 @@ guest "CPUID: KVM paravirt leaves"        0  'signature=KVMKVMKVM\.\.\. max=0x40
 guest "CPUID: hypervisor bit, APIC ID per vCPU" 0 "$(for i in 0 1 2 3; do printf 'cpu=%d lapic=%d leaf1_apic=%d hv=1;;' $i $i $i; done)" -c 4 $G/cpuid.elf
 guest "LAPIC timer interrupts arrive"     0  'ticks=10'                             $G/timer.elf
 for n in 1 2 4 8 64; do
-	guest "smp: $n vCPUs from the MP table, started and counted" 0 "source=mptable;;cpus_started=$n of $n" -c $n -a topo=mptable $G/smp.elf
+	guest "smp: $n vCPUs from the MP table, started and counted" 0 "source=mptable;;cpus_started=$n of $n" -c $n -a "topo=mptable tsc_limit=30000000000" $G/smp.elf
 done
 for n in 4 64; do
-	guest "smp: $n vCPUs from the ACPI MADT"  0 "source=madt;;cpus_started=$n of $n" -c $n -a topo=madt $G/smp.elf
+	guest "smp: $n vCPUs from the ACPI MADT"  0 "source=madt;;cpus_started=$n of $n" -c $n -a "topo=madt tsc_limit=30000000000" $G/smp.elf
 done
 guest "ACPI power-off ends with 0"        0  'sleep control space=1 port=0x600 s5=5' $G/poweroff.elf
 guest "ring-3 port-I/O loop"              0  'ioloop count=2000 '                   -a count=2000 $G/ioloop.elf
@@ -107,6 +107,33 @@ else bad "serial input reaches the guest by interrupt" "status $rc" "$(tail -3 "
 rc=$?
 if [ $rc = 0 ] && grep -q "bytes=20001 sum=$((20000 * 97 + 46)) " "$T/out"; then ok "serial input: 20 KB pasted, none lost"
 else bad "serial input: 20 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out")"; fi
+
+# --- virtio-blk and virtio-rng through the test guests' driver --------------
+disk() { python3 guest/test/mkdisk.py "$T/disk.img" "${1:-4096}"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+disk; guest "virtio-blk: capacity, serial, pattern read" 0 'capacity=4096 ;;serial=SER-9;;checked_sectors=64 pattern=ok' --disk "$T/disk.img,serial=SER-9" $G/blk.elf
+disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
+disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
+disk; guest "virtio-blk: write, flush, read back"     0 'flushed=1;;write_verified=1' --disk "$T/disk.img" -a "write=1 write_from=100 write_count=16" $G/blk.elf
+if python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(); sys.exit(any(struct.unpack_from("<Q",d,s*512)[0] != (s<<16|0xA5A5000000000000) for s in range(100,116)))' "$T/disk.img"
+then ok "virtio-blk: the written sectors are in the host file"; else bad "virtio-blk: the written sectors are in the host file"; fi
+disk; before=$(sha "$T/disk.img")
+guest "virtio-blk: ,ro rejects writes with IOERR" 0 'write_rejected=1' --disk "$T/disk.img,ro" -a "ro=1" $G/blk.elf
+[ "$(sha "$T/disk.img")" = "$before" ] && ok "virtio-blk: ,ro leaves the file untouched" || bad "virtio-blk: ,ro leaves the file untouched"
+disk; guest "virtio-blk: discard and write-zeroes"   0 'discard=1 sectors=8 readback=zeroes;;write_zeroes=1 sectors=8 readback=zeroes' --disk "$T/disk.img" -a "discard=1 zeroes=1" $G/blk.elf
+guest "virtio-rng: random bytes"                  0 'bytes=128 ok=1' $G/rng.elf
+python3 tests/flush_kill.py "$L" $G 20 && ok "data safety: SIGKILL right after FLUSH, 20 rounds, nothing lost" \
+	|| bad "data safety: SIGKILL right after FLUSH, 20 rounds, nothing lost"
+if [ -f $G/hostile.elf ]; then
+	disk
+	cases=$(timeout 60 "$L" run --disk "$T/disk.img" -a case=list $G/hostile.elf 2>/dev/null | tr -d '\r' | sed -n 's/^hostile cases: //p')
+	[ -n "$cases" ] || bad "hostile: the guest lists its cases"
+	for c in $cases; do
+		disk
+		ro=; case $c in *ro*) ro=,ro;; esac
+		guest "hostile driver: $c; VMM alive and serving" 0 "hostile case=$c survived=1" --disk "$T/disk.img$ro" -a "case=$c" $G/hostile.elf
+	done
+fi
 
 # --- the terminal -----------------------------------------------------------
 python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \
@@ -150,6 +177,19 @@ usage "-m too small"          "at least"              "$L" run -m 1M $G/hello.el
 usage "-c 0"                  "-c 0"                  "$L" run -c 0 $G/hello.elf
 usage "-c above the maximum"  "-c 65"                 "$L" run -c 65 $G/hello.elf
 usage "over-long command line" "command line is 3000 bytes" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+disk; truncate -s 1000 "$T/odd.img"
+usage "--disk missing"        "disk /nonexistent.img: No such file" "$L" run --disk /nonexistent.img $G/hello.elf
+usage "--disk a directory"    "Is a directory|not a regular file" "$L" run --disk "$T/dir" $G/hello.elf
+usage "--disk size not a multiple of 512" "not a multiple of 512" "$L" run --disk "$T/odd.img" $G/hello.elf
+usage "--disk unknown option" "unknown option 'rw'"   "$L" run --disk "$T/disk.img,rw" $G/hello.elf
+usage "--disk serial too long" "unknown option"       "$L" run --disk "$T/disk.img,serial=123456789012345678901" $G/hello.elf
+usage "--console bogus"       "--console bogus"       "$L" run --console bogus $G/hello.elf
+"$L" run --disk "$T/disk.img" -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>&1 &
+holder=$!
+sleep 0.5
+usage "--disk in use by another lguest" "in use by another lguest" "$L" run --disk "$T/disk.img" $G/hello.elf
+usage "--disk ,ro while another writes" "in use by another lguest" "$L" run --disk "$T/disk.img,ro" $G/hello.elf
+kill $holder; wait $holder 2>/dev/null
 if command -v unshare >/dev/null; then
 	usage "no /dev/kvm" "/dev/kvm does not exist" unshare -m sh -c "mount -t tmpfs none /dev && exec $L run $G/hello.elf"
 fi
@@ -157,6 +197,9 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
 	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run $G/hello.elf
+	chmod 600 "$T/disk.img"
+	usage "--disk unreadable"  "disk .*: Permission denied" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" $G/hello.elf
 fi
 }
 

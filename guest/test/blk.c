@@ -6,13 +6,16 @@
  *   qd=N requests in flight (1); bs=BYTES per request (4096); qsize=N queue
  *   size; indirect=1 indirect descriptors; event_idx=0 don't ask for
  *   EVENT_IDX; irq=msix wait for MSI-X interrupts, not by polling;
- *   reassign=1 zero the BARs first, so that we place them ourselves.
+ *   reassign=1 zero the BARs first, so that we place them ourselves
+ *   (64-bit ones at bar_window64=ADDR when given, e.g. above 4 GiB).
  *   write=1: write sectors [write_from, +write_count) (0, 16) with
  *     (s << 16) | w | 0xA5A5000000000000, FLUSH, print "blk: flushed=1"
  *     when the flush is used, then read back: "blk: write_verified=1".
  *   ro=1: a write must fail with IOERR: "blk: write_rejected=1".
- *   discard=1 / zeroes=1: DISCARD / WRITE_ZEROES sectors [zero_from,
- *     +zero_count) (32, 8), read back (zeroes required after WRITE_ZEROES).
+ *   discard=1 / zeroes=1: DISCARD sectors [zero_from, +zero_count) (32, 8)
+ *     / WRITE_ZEROES the zero_count sectors after those, then read them
+ *     back: "blk: discard=1 sectors=N readback=zeroes|data" (zeroes are
+ *     required only after WRITE_ZEROES).
  *   bench=seq_read|seq_write|rand_read: bs= (1 MiB seq, 4 KiB rand), qd=,
  *     total= bytes (64 MiB): "bench mode=.. bs=.. qd=.. bytes=.. tsc_cycles=..".
  * Hot loops (submit, poll, pattern) run at ring 3.  Exit 0 when all passed. */
@@ -205,7 +208,7 @@ static void print_serial(void)
 static int zero_range(const char *name, u32 type, int feature, int must_zero)
 {
 	static struct virtio_blk_discard_write_zeroes seg;
-	u64 from = rt_arg("zero_from", 32), n = rt_arg("zero_count", 8);
+	u64 n = rt_arg("zero_count", 8), from = rt_arg("zero_from", 32) + (must_zero ? n : 0);
 
 	if (!(blk.features & BIT(feature))) {
 		rt_printf("blk: %s=not_negotiated\n", name);
@@ -345,6 +348,7 @@ int main(void)
 		return 1;
 	}
 	if (rt_arg("reassign", 0)) {		/* test our own BAR placement */
+		rt_bar_window64 = rt_arg("bar_window64", 0);
 		for (u8 dev = 0; dev < 32; dev++)
 			if (pci_cfg_read(0, dev, 0, 0, 4) == (0x1042u << 16 | VIRTIO_PCI_VENDOR))
 				for (int b = 0; b < 6; b++)

@@ -12,7 +12,7 @@ static void cpuid(u32 leaf, u32 r[4])
 	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(0));
 }
 
-static volatile u32 lock;
+static volatile u32 lock, reported;
 
 static void report(int index)
 {
@@ -22,6 +22,7 @@ static void report(int index)
 		cpu_relax();
 	rt_printf("cpuid cpu=%d lapic=%u leaf1_apic=%u hv=%u\n", index, lapic_id(), r[1] >> 24, r[2] >> 31);
 	__atomic_store_n(&lock, 0, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&reported, 1, __ATOMIC_RELEASE);
 }
 
 static void ap(int index)
@@ -59,9 +60,7 @@ int main(void)
 		lapic_send_sipi(ids[i], RT_TRAMPOLINE >> 12);
 		lapic_send_sipi(ids[i], RT_TRAMPOLINE >> 12);
 	}
-	for (u64 t0 = rdtsc(); rt_ap_next < (u32)(n - 1) && rdtsc() - t0 < 5000000000UL;)
+	for (u64 t0 = rdtsc(); reported < (u32)n && rdtsc() - t0 < 20000000000UL;)
 		cpu_relax();
-	for (u64 t0 = rdtsc(); rdtsc() - t0 < 100000000UL;)   /* let the last one print */
-		cpu_relax();
-	return 0;
+	return reported == (u32)n ? 0 : 1;
 }

@@ -76,6 +76,7 @@ u8 pci_find_cap(u8 dev, u8 id)
 }
 
 static u64 bar_window = RT_BAR_WINDOW;
+u64 rt_bar_window64;
 
 u64 pci_bar(u8 dev, int bar)
 {
@@ -103,8 +104,9 @@ u64 pci_bar(u8 dev, int bar)
 	u64 size = ~mask + 1;
 	if (!mask)
 		return 0;			/* BAR not implemented */
-	addr = (bar_window + size - 1) & ~(size - 1);
-	bar_window = addr + size;
+	u64 *win = is64 && rt_bar_window64 ? &rt_bar_window64 : &bar_window;
+	addr = (*win + size - 1) & ~(size - 1);
+	*win = addr + size;
 	cfg32w(dev, off, (u32)addr | (lo & 0xf));
 	if (is64)
 		cfg32w(dev, off + 4, (u32)(addr >> 32));

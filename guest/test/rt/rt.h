@@ -174,6 +174,7 @@ u8 pci_find_cap(u8 dev, u8 id);		/* bus 0 fn 0; 0 = none */
  * 0 is sized and assigned from a window at 0xE0000000 (RT_BAR_WINDOW). */
 u64 pci_bar(u8 dev, int bar);
 #define RT_BAR_WINDOW 0xe0000000UL
+extern u64 rt_bar_window64;	/* if set: where 64-bit BARs go instead */
 /* Identity-map [addr, addr+len) uncached, user-accessible (2 MiB pages);
  * the boot page tables only cover the low 4 GiB.  Ring 0 only. */
 void rt_map_mmio(u64 addr, u64 len);

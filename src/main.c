@@ -45,6 +45,8 @@ static int add_devices(const struct lg_config *c)
 {
 	if (pci_init(&pci, &vm) < 0)
 		return -1;
+	if (c->virtio_console && vcon_add(&pci, &vm, STDOUT_FILENO, console_room) < 0)
+		return -1;
 	for (int i = 0; i < c->ndisks; i++)
 		if (blk_add(&pci, &vm, c->disks[i]) < 0)
 			return -1;
@@ -127,7 +129,9 @@ static int run(int argc, char **argv)
 	    boot_kernel(&vm, &a) < 0)
 		die(LG_EXIT_USAGE, "%s", lg_error);
 	com1.on_room = console_room;
-	if (console_init(&vm, com1_input, com1_space, &com1) < 0 || vm_start(&vm) < 0)
+	int console = c.virtio_console ? console_init(&vm, vcon_input, vcon_space, NULL)
+				       : console_init(&vm, com1_input, com1_space, &com1);
+	if (console < 0 || vm_start(&vm) < 0)
 		die(LG_EXIT_ERROR, "%s", lg_error);
 	loop_run(&vm.loop);
 	vm_stop_vcpus(&vm);

@@ -62,5 +62,6 @@ int main(void)
 	}
 	for (u64 t0 = rdtsc(); reported < (u32)n && rdtsc() - t0 < 20000000000UL;)
 		cpu_relax();
+	rt_printf("cpuid cpus=%d (%s) reported=%u\n", n, src, reported);
 	return reported == (u32)n ? 0 : 1;
 }

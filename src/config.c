@@ -6,6 +6,7 @@
 #include "core/vm.h"
 #include "util.h"
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "append", required_argument, NULL, 'a' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -40,7 +42,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 	c->append = LG_DEFAULT_APPEND;
 	optind = 0;              /* GNU getopt: start afresh (unit tests call us twice) */
 	opterr = 0;
-	for (int o; (o = getopt_long(argc, argv, "+:m:c:i:a:h", opts, NULL)) != -1;) {
+	for (int o; (o = getopt_long(argc, argv, "+:m:c:i:a:qh", opts, NULL)) != -1;) {
 		switch (o) {
 		case 'm':
 			if (parse_size(optarg, &c->mem_bytes) < 0 || c->mem_bytes == 0)
@@ -62,7 +64,8 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 				return fail("--console %s: give serial or virtio", optarg);
 			c->virtio_console = !strcmp(optarg, "virtio");
 			break;
-		case 'a': c->append = optarg; break;
+		case 'a': c->append = optarg; c->append_given = 1; break;
+		case 'q': c->quiet = 1; break;
 		case 'h': return 1;
 		case ':':
 			return fail("option %s needs a value (see lguest run --help)", argv[optind - 1]);
@@ -70,16 +73,23 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 			return fail("unknown option %s (see lguest run --help)", argv[optind - 1]);
 		}
 	}
-	if (optind < argc && strcmp(argv[optind], "--"))
+	/* getopt stops at KERNEL, or just after a "--" it swallowed. */
+	bool after_dashdash = optind > 1 && !strcmp(argv[optind - 1], "--");
+	if (!after_dashdash && optind < argc && strcmp(argv[optind], "--"))
 		c->kernel = argv[optind++];
-	if (optind < argc && !strcmp(argv[optind], "--")) {
-		c->guest_argv = argv + optind + 1;
-		c->guest_argc = argc - optind - 1;
+	if (!after_dashdash && optind < argc && !strcmp(argv[optind], "--")) {
+		after_dashdash = true;
+		optind++;
+	}
+	if (after_dashdash) {
+		c->dashdash = 1;
+		c->guest_argv = argv + optind;
+		c->guest_argc = argc - optind;
 		optind = argc;
 	}
 	if (optind < argc)
 		return fail("unexpected argument %s (options go before KERNEL; guest arguments after --)", argv[optind]);
-	if (!c->kernel)
-		return fail("no KERNEL given (lguest run [options] KERNEL; see lguest run --help)");
+	if (c->dashdash && !c->guest_argc)
+		return fail("-- needs a command after it (lguest run -- CMD ARGS...)");
 	return build_cmdline(c);
 }

@@ -13,6 +13,9 @@ struct lg_config {
 	const char *disks[LG_MAX_DISKS];   /* --disk PATH[,ro][,serial=ID] */
 	int ndisks;
 	int virtio_console;                /* --console virtio */
+	int quiet;                         /* -q: hide the kernel's messages */
+	int append_given;                  /* -a was used */
+	int dashdash;                      /* "--" was given */
 	uint64_t mem_bytes;
 	int cpus;
 	char **guest_argv;      /* after "--": the command for the guest */

@@ -7,6 +7,7 @@
 #include "boot/boot.h"
 #include "config.h"
 #include "console.h"
+#include "guest.h"
 #include "core/pvm.h"
 #include "core/vm.h"
 #include "hw/pci.h"
@@ -23,18 +24,22 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: lguest run [options] KERNEL [-- ARGS...]\n"
-	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF) in a KVM guest.\n"
+	"usage: lguest run [options] [KERNEL] [-- CMD ARGS...]\n"
+	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF) in a KVM guest; with no\n"
+	"KERNEL, the default Linux guest: a shell, or CMD ARGS and its exit status.\n"
 	"  -m, --memory SIZE   guest RAM, with K/M/G suffix (default 256M)\n"
 	"  -c, --cpus N        vCPUs (default 1)\n"
 	"  -i, --initrd FILE   initial ramdisk\n"
 	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
 	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
+	"  -q, --quiet         default guest: hide the kernel's messages\n"
 	"  -h, --help          this text\n"
 	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
-	"Exit status: the guest's debug-exit byte (port 0xf4), 0 after a reboot or\n"
-	"power-off, 2 for a usage error, 70 when the guest's vCPU crashed.\n";
+	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's\n"
+	"status), 0 after a reboot or power-off, 2 for a usage error, 70 when the\n"
+	"guest's vCPU crashed, 71 when its kernel panicked, 72 when this host cannot\n"
+	"run a Linux guest's user space.\n";
 
 static struct vm vm;
 static struct serial com1;
@@ -45,7 +50,7 @@ static int add_devices(const struct lg_config *c)
 {
 	if (pci_init(&pci, &vm) < 0)
 		return -1;
-	if (c->virtio_console && vcon_add(&pci, &vm, STDOUT_FILENO, console_room) < 0)
+	if (c->virtio_console && vcon_add(&pci, &vm, guest_output, console_room) < 0)
 		return -1;
 	for (int i = 0; i < c->ndisks; i++)
 		if (blk_add(&pci, &vm, c->disks[i]) < 0)
@@ -110,7 +115,7 @@ static int run(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	if (rc < 0)
+	if (rc < 0 || (!c.kernel && guest_default(&c) < 0))
 		die(LG_EXIT_USAGE, "%s", lg_error);
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
@@ -123,7 +128,7 @@ static int run(int argc, char **argv)
 	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
-	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, STDOUT_FILENO) < 0 ||
+	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||
 	    add_devices(&c) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
 	    boot_kernel(&vm, &a) < 0)
@@ -138,7 +143,7 @@ static int run(int argc, char **argv)
 	console_restore();
 	if (getenv("LGUEST_REPORT"))
 		report_memory();
-	return vm.exit_status;
+	return vm.rebooted ? guest_reboot_status() : vm.exit_status;
 }
 
 int main(int argc, char **argv)

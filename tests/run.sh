@@ -34,7 +34,8 @@ echo "$out" | grep -v '^unit:'
 u_pass=$(echo "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p')
 u_fail=$(echo "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p')
 if [ -z "$u_pass" ]; then bad "unit tests did not finish" "$out"; else
-	pass=$((pass + u_pass - 1)); fail=$((fail + u_fail)); ok "unit: $u_pass checks passed, $u_fail failed"; fi
+	pass=$((pass + u_pass - 1)); fail=$((fail + u_fail))
+	if [ "$u_fail" = 0 ]; then ok "unit: $u_pass checks passed"; else bad "unit: $u_fail of $((u_pass + u_fail)) checks failed"; fail=$((fail - 1)); pass=$((pass + 1)); fi; fi
 
 # --- running guests ---------------------------------------------------------
 # guest NAME STATUS REGEX [lguest run args...]: exit status and output match
@@ -160,7 +161,8 @@ usage "no command"            "no command"            "$L"
 usage "unknown command"       "unknown command 'fly'" "$L" fly
 usage "unknown option"        "unknown option --bogus" "$L" run --bogus $G/hello.elf
 usage "option without value"  "needs a value"         "$L" run -m
-usage "no kernel"             "no KERNEL"             "$L" run
+usage "no KERNEL, no default guest kit" "no default guest found" env LGUEST_GUEST_DIR=/nonexistent "$L" run
+usage "-- without a command"  "needs a command"       "$L" run $G/hello.elf --
 usage "kernel missing"        "No such file"          "$L" run /nonexistent/kernel
 usage "kernel is a directory" "not a regular file"    "$L" run "$T/dir"
 usage "kernel not a kernel"   "neither a bzImage nor an ELF" "$L" run "$T/text"

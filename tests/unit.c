@@ -4,6 +4,7 @@
  * check and a closing "unit: N passed, N failed". */
 #include "boot/boot.h"
 #include "config.h"
+#include "guest.h"
 #include "core/bus.h"
 #include "core/memory.h"
 #include "util.h"
@@ -89,8 +90,14 @@ static void test_config(void)
 	CHECK(strstr(lg_error, "--bogus") != NULL);
 	CHECK(parse(&c, (const char *[]){ "run", "-m", NULL }) < 0);
 	CHECK(strstr(lg_error, "needs a value") != NULL);
-	CHECK(parse(&c, (const char *[]){ "run", NULL }) < 0);
-	CHECK(strstr(lg_error, "no KERNEL") != NULL);
+	CHECK(parse(&c, (const char *[]){ "run", NULL }) == 0 && !c.kernel);   /* the default guest */
+	CHECK(parse(&c, (const char *[]){ "run", "-q", "--", "echo", "a b", NULL }) == 0 && !c.kernel && c.quiet);
+	CHECK(c.guest_argc == 2 && !strcmp(c.guest_argv[1], "a b"));
+	CHECK(parse(&c, (const char *[]){ "run", "--", NULL }) < 0 && strstr(lg_error, "needs a command"));
+	char enc[256];
+	CHECK(guest_cmd_base64((char *[]){ "echo", "a b", "it's" }, 3, enc, sizeof(enc)) == 0);
+	CHECK(!strcmp(enc, "J2VjaG8nICdhIGInICdpdCdcJydzJw=="));       /* 'echo' 'a b' 'it'\''s' */
+	CHECK(guest_cmd_base64((char *[]){ "x" }, 1, enc, 4) < 0);
 	CHECK(parse(&c, (const char *[]){ "run", "k", "extra", NULL }) < 0);
 	static char big[5000];
 	memset(big, 'x', sizeof(big) - 1);

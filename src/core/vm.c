@@ -100,6 +100,12 @@ int vm_create(struct vm *vm, uint64_t mem_bytes, int ncpus)
 	return loop_init(&vm->loop);
 }
 
+void vm_reboot(struct vm *vm)
+{
+	vm->rebooted = 1;
+	vm_end(vm, LG_EXIT_OK);
+}
+
 void vm_end(struct vm *vm, int status)
 {
 	int expected = 0;
@@ -136,12 +142,15 @@ static bool handle_exit(struct vcpu *v)
 			   r->mmio.len > 8 ? 8 : r->mmio.len, r->mmio.is_write);
 		return true;
 	case KVM_EXIT_SHUTDOWN:            /* triple fault: a PC resets */
-		vm_end(v->vm, LG_EXIT_OK);
+		vm_reboot(v->vm);
 		return false;
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (r->system_event.type == KVM_SYSTEM_EVENT_CRASH)
 			break;
-		vm_end(v->vm, LG_EXIT_OK);
+		if (r->system_event.type == KVM_SYSTEM_EVENT_RESET)
+			vm_reboot(v->vm);
+		else
+			vm_end(v->vm, LG_EXIT_OK);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (pvm_complete(v))

@@ -10,8 +10,6 @@
 #include "../core/bus.h"
 #include "../core/irq.h"
 #include "../core/vm.h"
-#include <errno.h>
-#include <unistd.h>
 
 enum { RBR_THR, IER, IIR_FCR, LCR, MCR, LSR, MSR, SCR };
 #define LCR_DLAB   0x80
@@ -57,8 +55,7 @@ static void transmit(struct serial *s, uint8_t c)
 	if (s->mcr & MCR_LOOP) {
 		rx_push(s, c);
 	} else {
-		while (write(s->out_fd, &c, 1) < 0 && errno == EINTR)
-			;
+		s->out(&c, 1);
 	}
 	s->thre_pending = 1;
 }
@@ -163,9 +160,10 @@ unsigned serial_space(struct serial *s)
 	return n;
 }
 
-int serial_init(struct serial *s, struct vm *vm, uint16_t base, unsigned irq, int out_fd)
+int serial_init(struct serial *s, struct vm *vm, uint16_t base, unsigned irq,
+		void (*out)(const uint8_t *buf, size_t n))
 {
-	*s = (struct serial){ .vm = vm, .out_fd = out_fd, .irq = irq };
+	*s = (struct serial){ .vm = vm, .out = out, .irq = irq };
 	pthread_mutex_init(&s->lock, NULL);
 	return bus_register(&vm->pio, base, 8, serial_io, s);
 }

@@ -1,6 +1,7 @@
 #ifndef LG_SERIAL_H
 #define LG_SERIAL_H
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 struct vm;
 
@@ -8,7 +9,7 @@ struct vm;
 struct serial {
 	struct vm *vm;
 	pthread_mutex_t lock;
-	int out_fd;                        /* where the guest's bytes go */
+	void (*out)(const uint8_t *buf, size_t n);   /* where the guest's bytes go */
 	unsigned irq;
 	int irq_level;
 	uint8_t ier, lcr, mcr, scr, fcr, dll, dlm;
@@ -22,7 +23,8 @@ struct serial {
 /* Free room in the receive buffer. */
 unsigned serial_space(struct serial *s);
 /* An 8250/16550A at port base, interrupt irq, writing to out_fd. */
-int serial_init(struct serial *s, struct vm *vm, uint16_t base, unsigned irq, int out_fd);
+int serial_init(struct serial *s, struct vm *vm, uint16_t base, unsigned irq,
+		void (*out)(const uint8_t *buf, size_t n));
 /* Bytes typed by the user; returns how many fitted. */
 unsigned serial_input(struct serial *s, const uint8_t *buf, unsigned len);
 #endif

@@ -8,14 +8,12 @@
 #include "devices.h"
 #include "virtio.h"
 #include "../core/vm.h"
-#include <errno.h>
-#include <unistd.h>
 
 #define FIFO 4096
 
 static struct {
 	struct virtio_dev vdev;
-	int out_fd;
+	void (*out)(const uint8_t *buf, size_t n);
 	void (*on_room)(void *);   /* the FIFO drained: more input welcome */
 	uint8_t fifo[FIFO];
 	unsigned head, count;      /* loop thread only, under vdev.lock */
@@ -59,9 +57,8 @@ static void transmit(struct virtio_dev *d)
 			virtio_broken(d);
 			break;
 		}
-		if (rc == VQ_CHAIN && con.c.nout)
-			while (writev(con.out_fd, con.c.iov, (int)con.c.nout) < 0 && errno == EINTR)
-				;
+		for (unsigned i = 0; rc == VQ_CHAIN && i < con.c.nout; i++)
+			con.out(con.c.iov[i].iov_base, con.c.iov[i].iov_len);
 		vq_push(vq, con.c.head, 0);
 	}
 	virtio_used(d, 1, old);
@@ -108,9 +105,10 @@ unsigned vcon_space(void *unused)
 	return n;
 }
 
-int vcon_add(struct pci_bus *bus, struct vm *vm, int out_fd, void (*on_room)(void *))
+int vcon_add(struct pci_bus *bus, struct vm *vm, void (*out)(const uint8_t *buf, size_t n),
+	     void (*on_room)(void *))
 {
-	con.out_fd = out_fd;
+	con.out = out;
 	con.on_room = on_room;
 	return virtio_pci_add(&con.vdev, bus, vm, &ops, NULL);
 }

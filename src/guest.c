@@ -1,0 +1,163 @@
+/*T:040 The default guest
+ * `lguest run` with no KERNEL boots the kit `make` builds from Debian's own
+ * packages: a small kernel and an initramfs with busybox and our /init.  A
+ * command after `--` travels on the kernel command line as lg.cmd=<base64
+ * of the shell-quoted words>, so no quoting survives by accident; /init runs
+ * it with /bin/sh -c and reports its status through the debug-exit port.
+ * We also read what the kernel prints, a line at a time: a panic followed
+ * by the reboot that panic=-1 asks for becomes a failure, not a clean exit;
+ * and on a host that cannot run guest user space (kvm-pvm) we say so in one
+ * line instead of leaving the user with a panic to decode. */
+#include "guest.h"
+#include "config.h"
+#include "core/pvm.h"
+#include "util.h"
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char kernel_path[4096], initrd_path[4096];
+
+/* The kit sits next to the binary (build/guest/) or, installed, in
+ * ../share/lguest/; LGUEST_GUEST_DIR overrides both. */
+static int find_kit(void)
+{
+	char exe[4096], dirs[3][4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	char *slash = strrchr(exe, '/');
+	if (slash)
+		*slash = 0;
+	const char *env = getenv("LGUEST_GUEST_DIR");
+	snprintf(dirs[0], sizeof(dirs[0]), "%.4000s", env ? env : "");
+	snprintf(dirs[1], sizeof(dirs[1]), "%.4000s/guest", exe);
+	snprintf(dirs[2], sizeof(dirs[2]), "%.4000s/../share/lguest", exe);
+	for (int i = env ? 0 : 1; i < (env ? 1 : 3); i++) {
+		snprintf(kernel_path, sizeof(kernel_path), "%.4000s/vmlinux", dirs[i]);
+		snprintf(initrd_path, sizeof(initrd_path), "%.4000s/initramfs.cpio", dirs[i]);
+		if (access(kernel_path, R_OK) == 0 && access(initrd_path, R_OK) == 0)
+			return 0;
+	}
+	return fail("no KERNEL given and no default guest found next to lguest (run make, or name a KERNEL)");
+}
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static int base64(const char *in, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+	if ((len + 2) / 3 * 4 + 1 > size)
+		return -1;
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)(uint8_t)in[i] << 16;
+		v |= i + 1 < len ? (uint32_t)(uint8_t)in[i + 1] << 8 : 0;
+		v |= i + 2 < len ? (uint8_t)in[i + 2] : 0;
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? b64[v & 63] : '=';
+	}
+	out[o] = 0;
+	return 0;
+}
+
+int guest_cmd_base64(char **argv, int argc, char *out, size_t size)
+{
+	char cmd[3072];
+	size_t n = 0;
+	for (int i = 0; i < argc; i++) {            /* 'word', with ' as '\'' */
+		if (n + 3 >= sizeof(cmd))
+			return -1;
+		if (i)
+			cmd[n++] = ' ';
+		cmd[n++] = '\'';
+		for (const char *p = argv[i]; *p; p++) {
+			if (n + 5 >= sizeof(cmd))
+				return -1;
+			if (*p == '\'') {
+				memcpy(cmd + n, "'\\''", 4);
+				n += 4;
+			} else {
+				cmd[n++] = *p;
+			}
+		}
+		cmd[n++] = '\'';
+	}
+	return base64(cmd, n, out, size);
+}
+
+int guest_default(struct lg_config *c)
+{
+	char enc[2048];
+	if (find_kit() < 0)
+		return -1;
+	c->kernel = kernel_path;
+	c->initrd = c->initrd ? c->initrd : initrd_path;
+	if (c->guest_argc && guest_cmd_base64(c->guest_argv, c->guest_argc, enc, sizeof(enc)) < 0)
+		return fail("the command after -- is too long for the kernel command line");
+	snprintf(c->cmdline, sizeof(c->cmdline), "%s panic=-1%s%s%s",
+		 c->append_given ? c->append : (c->virtio_console ? "console=hvc0" : "console=ttyS0"),
+		 c->quiet ? " quiet lg.quiet" : "", c->guest_argc ? " lg.cmd=" : "", c->guest_argc ? enc : "");
+	return 0;
+}
+
+/* --- watching what the kernel says --------------------------------------- */
+
+static struct {
+	char line[512];
+	size_t len;
+	int panicked, user_started;
+	double init_at;          /* printk time of "Run /init", seconds */
+	char panic[160];
+} watch;
+
+static void on_line(const char *l)
+{
+	const char *p;
+	double t;
+	if ((p = strstr(l, "Run ")) && strstr(p, " as init process")) {
+		watch.user_started = 1;
+		if (sscanf(l, "[ %lf]", &t) == 1)
+			watch.init_at = t;
+	}
+	if (!watch.panicked && (p = strstr(l, "Kernel panic - not syncing"))) {
+		watch.panicked = 1;
+		snprintf(watch.panic, sizeof(watch.panic), "%s", p);
+	}
+}
+
+void guest_output(const uint8_t *buf, size_t n)
+{
+	for (size_t done = 0; done < n;) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] == '\n' || watch.len == sizeof(watch.line) - 1) {
+			watch.line[watch.len] = 0;
+			on_line(watch.line);
+			watch.len = 0;
+		} else if (buf[i] != '\r') {
+			watch.line[watch.len++] = (char)buf[i];
+		}
+	}
+}
+
+int guest_reboot_status(void)
+{
+	if (!watch.panicked)
+		return LG_EXIT_OK;
+	if (watch.user_started && pvm_host()) {
+		fprintf(stderr, "lguest: this host's KVM (kvm-pvm) cannot run a Linux guest's user space; "
+			"the kernel booted in %.1f s; use hardware virtualization (VMX/SVM)\n", watch.init_at);
+		return LG_EXIT_NO_USERSPACE;
+	}
+	fprintf(stderr, "lguest: the guest kernel panicked: %s\n", watch.panic);
+	return LG_EXIT_PANIC;
+}

@@ -122,17 +122,19 @@ disk; before=$(sha "$T/disk.img")
 guest "virtio-blk: ,ro rejects writes with IOERR" 0 'write_rejected=1' --disk "$T/disk.img,ro" -a "ro=1" $G/blk.elf
 [ "$(sha "$T/disk.img")" = "$before" ] && ok "virtio-blk: ,ro leaves the file untouched" || bad "virtio-blk: ,ro leaves the file untouched"
 disk; guest "virtio-blk: discard and write-zeroes"   0 'discard=1 sectors=8 readback=zeroes;;write_zeroes=1 sectors=8 readback=zeroes' --disk "$T/disk.img" -a "discard=1 zeroes=1" $G/blk.elf
+disk; guest "virtio-blk: BAR moved by the guest, in the 4G hole" 0 'pattern=ok;;result=ok' --disk "$T/disk.img" -a "reassign=1" $G/blk.elf
+disk; guest "virtio-blk: 64-bit BAR moved above 4 GiB" 0 'pattern=ok;;result=ok' --disk "$T/disk.img" -a "reassign=1 bar_window64=0x10000000000" $G/blk.elf
 guest "virtio-rng: random bytes"                  0 'bytes=128 ok=1' $G/rng.elf
 python3 tests/flush_kill.py "$L" $G 20 && ok "data safety: SIGKILL right after FLUSH, 20 rounds, nothing lost" \
 	|| bad "data safety: SIGKILL right after FLUSH, 20 rounds, nothing lost"
 if [ -f $G/hostile.elf ]; then
 	disk
-	cases=$(timeout 60 "$L" run --disk "$T/disk.img" -a case=list $G/hostile.elf 2>/dev/null | tr -d '\r' | sed -n 's/^hostile cases: //p')
+	cases=$(timeout 60 "$L" run --disk "$T/disk.img" -a case=list $G/hostile.elf 2>/dev/null | tr -d '\r' | sed -n 's/^hostile case_name=//p')
 	[ -n "$cases" ] || bad "hostile: the guest lists its cases"
 	for c in $cases; do
 		disk
-		ro=; case $c in *ro*) ro=,ro;; esac
-		guest "hostile driver: $c; VMM alive and serving" 0 "hostile case=$c survived=1" --disk "$T/disk.img$ro" -a "case=$c" $G/hostile.elf
+		ro=; case $c in *_ro_*) ro=,ro;; esac
+		guest "hostile driver: $c; VMM alive and serving" 0 "hostile case=$c .*survived=1" --disk "$T/disk.img$ro" -a "case=$c" $G/hostile.elf
 	done
 fi
 

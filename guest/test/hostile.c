@@ -84,18 +84,25 @@ static void notify(void)
 	mmio_write16(vq->notify, 0);
 }
 
-/* Make head available, notify, and report what the device did with it. */
-static void go(u16 head)
+/* Notify, and report what the device did with the request. */
+static void observe(void)
 {
-	virtq_publish(vq, head);
 	notify();
 	u64 t0 = rdtsc();
 	while (vq->used->idx == vq->last_used && rdtsc() - t0 < WAIT)
 		cpu_relax();
-	int used = vq->used->idx != vq->last_used;
+	u16 idx = vq->used->idx;
+	int used = idx != vq->last_used;
 	rt_printf("hostile case=%s used=%d len=%u req_status=0x%x device_status=0x%x\n", name,
-		  used, used ? vq->used->ring[vq->last_used % vq->size].len : 0, st,
+		  used, used ? vq->used->ring[(u16)(idx - 1) % vq->size].len : 0, st,
 		  virtio_status(&blk));
+}
+
+/* Make head available and observe. */
+static void go(u16 head)
+{
+	virtq_publish(vq, head);
+	observe();
 }
 
 /* --- descriptors --- */
@@ -143,8 +150,7 @@ static void c_avail_idx_jump(void)
 	read_chain();
 	vq->avail->ring[0] = 0;
 	vq->avail->idx = (u16)(vq->avail_idx + vq->size + 10);
-	notify();
-	go(0);
+	observe();
 }
 static void c_avail_head_oob(void) { read_chain(); go((u16)(vq->size + 3)); }
 static void c_used_scribble(void) { vq->used->idx = 1234; vq->last_used = 1234; read_chain(); go(0); }
@@ -231,7 +237,7 @@ static void raw_queue(u16 size, u64 desc, u64 avail, u64 used)
 		  name, size, got, cr16(VC_Q_ENABLE), virtio_status(&blk));
 }
 static u64 ring(int i) { return (u64)vq->mem[i]; }
-static void c_queue_size_zero(void) { raw_queue(0, ring(0), ring(1), ring(2)); notify(); go(0); }
+static void c_queue_size_zero(void) { raw_queue(0, ring(0), ring(1), ring(2)); read_chain(); go(0); }
 static void c_queue_size_not_pow2(void) { raw_queue(100, ring(0), ring(1), ring(2)); read_chain(); go(0); }
 static void c_queue_size_over_max(void)
 {
@@ -450,7 +456,10 @@ static void c_msix_bad_address(void)
 	vq->avail->flags = 0;
 	read_chain();
 	go(0);
-	rt_printf("hostile case=%s scratch=0x%x\n", name, scratch[0]);
+	/* Was it taken as an interrupt (vector 0x42 pending in the IRR, since
+	 * we run with IF=0) or as a DMA write to scratch? */
+	rt_printf("hostile case=%s scratch=0x%x irr_0x42=%u\n", name, scratch[0],
+		  lapic_read(0x220) >> 2 & 1);
 }
 
 /* --- PCI configuration space (ring 0) --- */
@@ -508,6 +517,8 @@ static void c_pci_header_ro_writes(void)
 {
 	u32 id = pci_cfg_read(0, blk.dev, 0, 0, 4);
 	u8 cap = pci_find_cap(blk.dev, 0x09);
+	while (cap && pci_cfg_read(0, blk.dev, 0, cap + 3, 1) != 1)	/* the common cfg cap */
+		cap = (u8)pci_cfg_read(0, blk.dev, 0, cap + 1, 1) & 0xfc;
 	u32 capoff = cap ? pci_cfg_read(0, blk.dev, 0, cap + 8, 4) : 0;
 	static const u16 ro[] = { 0x00, 0x08, 0x2c, 0x34 };	/* ids, class, subsys, cap */
 	for (unsigned i = 0; i < sizeof(ro) / sizeof(ro[0]); i++)
@@ -516,9 +527,14 @@ static void c_pci_header_ro_writes(void)
 		pci_cfg_write(0, blk.dev, 0, cap + 4, 1, 0x07);		/* cap's bar */
 		pci_cfg_write(0, blk.dev, 0, cap + 8, 4, 0x12340000);	/* its offset */
 	}
-	for (int b = 0; b < 6; b++)			/* unused BARs: garbage */
+	for (int b = 0; b < 6; b++) {			/* unused BARs: garbage */
+		if ((pci_cfg_read(0, blk.dev, 0, (u16)(0x10 + 4 * b), 4) & 7) == 4) {
+			b++;				/* 64-bit: skip its high half */
+			continue;
+		}
 		if (!blk.bar[b])
 			pci_cfg_write(0, blk.dev, 0, (u16)(0x10 + 4 * b), 4, 0xfffffff0);
+	}
 	u32 rom = pci_cfg_read(0, blk.dev, 0, 0x30, 4);
 	pci_cfg_write(0, blk.dev, 0, 0x30, 4, 0xfffffffe);	/* ROM BAR, decode off */
 	pci_cfg_write(0, blk.dev, 0, 0x30, 4, rom);

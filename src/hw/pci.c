@@ -153,11 +153,9 @@ static void conf1(void *opaque, uint64_t port, uint8_t *data, unsigned len, bool
 	pthread_mutex_unlock(&bus->lock);
 }
 
-/* The BAR window: find the device whose (enabled) BAR holds the address. */
-static void bar_window(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+/* The BAR windows: find the device whose (enabled) BAR holds addr. */
+static void bar_access(struct pci_bus *bus, uint64_t addr, uint8_t *data, unsigned len, bool is_write)
 {
-	struct pci_bus *bus = opaque;
-	uint64_t addr = PCI_MMIO_BASE + offset;
 	for (int i = 1; i < PCI_MAX_SLOTS; i++) {
 		struct pci_dev *d = bus->slot[i];
 		if (d && d->bar_size && (pci_cfg16(d, PCI_COMMAND) & PCI_CMD_MEM) &&
@@ -171,6 +169,16 @@ static void bar_window(void *opaque, uint64_t offset, uint8_t *data, unsigned le
 		memset(data, 0xff, len);
 }
 
+static void window32(void *bus, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+{
+	bar_access(bus, PCI_MMIO_BASE + offset, data, len, is_write);
+}
+
+static void window64(void *bus, uint64_t offset, uint8_t *data, unsigned len, bool is_write)
+{
+	bar_access(bus, PCI_MMIO64_BASE + offset, data, len, is_write);
+}
+
 int pci_init(struct pci_bus *bus, struct vm *vm)
 {
 	memset(bus, 0, sizeof(*bus));
@@ -181,7 +189,8 @@ int pci_init(struct pci_bus *bus, struct vm *vm)
 	bus->host_bridge.vm = vm;
 	bus->slot[0] = &bus->host_bridge;
 	if (bus_register(&vm->pio, CONF1_ADDR, 8, conf1, bus) < 0 ||
-	    bus_register(&vm->mmio, PCI_MMIO_BASE, PCI_MMIO_END - PCI_MMIO_BASE, bar_window, bus) < 0)
+	    bus_register(&vm->mmio, PCI_MMIO_BASE, PCI_MMIO_END - PCI_MMIO_BASE, window32, bus) < 0 ||
+	    bus_register(&vm->mmio, PCI_MMIO64_BASE, PCI_MMIO64_END - PCI_MMIO64_BASE, window64, bus) < 0)
 		return -1;
 	return 0;
 }

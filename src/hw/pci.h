@@ -8,6 +8,8 @@ struct vm;
 #define PCI_MAX_SLOTS 32
 #define PCI_MMIO_BASE 0xC0000000ULL    /* BARs live in the 32-bit hole */
 #define PCI_MMIO_END  0xFEC00000ULL    /* up to the IOAPIC */
+#define PCI_MMIO64_BASE (1ULL << 40)   /* a guest may move 64-bit BARs up here */
+#define PCI_MMIO64_END  (1ULL << 46)
 #define PCI_INTX_GSI(slot) (16 + (slot) % 8)
 
 #define PCI_COMMAND 0x04

@@ -143,7 +143,7 @@ static void set_status(struct virtio_dev *d, uint8_t s)
 		else
 			d->features = f;
 	}
-	d->status = (uint8_t)(s | (d->status & STATUS_NEEDS_RESET));
+	d->status = (uint8_t)((s & ~STATUS_NEEDS_RESET) | (d->status & STATUS_NEEDS_RESET));
 	if ((s & STATUS_DRIVER_OK) && !(d->status & STATUS_FEATURES_OK))
 		virtio_broken(d);                         /* DRIVER_OK without features */
 }
@@ -189,6 +189,12 @@ static void common_image(struct virtio_dev *d, uint8_t img[64])
 	}
 }
 
+/* A vector beyond the MSI-X table reads back as NO_VECTOR: refused. */
+static uint16_t valid_vector(uint16_t v)
+{
+	return v < VIRTIO_MAX_VECTORS ? v : VIRTIO_NO_VECTOR;
+}
+
 /* Apply a write: which field changed decides what happens. */
 static void common_write(struct virtio_dev *d, unsigned off, const uint8_t *img)
 {
@@ -206,7 +212,7 @@ static void common_write(struct virtio_dev *d, unsigned off, const uint8_t *img)
 			d->driver_features = (d->driver_features & ~mask) | ((uint64_t)v32 << (32 * d->gfselect));
 		}
 		return;
-	case 0x10 ... 0x11: d->config_vector = v16; return;
+	case 0x10 ... 0x11: d->config_vector = valid_vector(v16); return;
 	case 0x14: set_status(d, img[0x14]); return;
 	case 0x16 ... 0x17: d->qselect = v16; return;
 	}
@@ -214,7 +220,7 @@ static void common_write(struct virtio_dev *d, unsigned off, const uint8_t *img)
 		return;
 	switch (off) {
 	case 0x18 ... 0x19: vq->size = v16; break;
-	case 0x1a ... 0x1b: vq->msix_vector = v16; break;
+	case 0x1a ... 0x1b: vq->msix_vector = valid_vector(v16); break;
 	case 0x1c ... 0x1d: if (v16 == 1) enable_queue(d, vq); break;
 	case 0x20 ... 0x27: memcpy(&vq->desc_gpa, img + 0x20, 8); break;
 	case 0x28 ... 0x2f: memcpy(&vq->avail_gpa, img + 0x28, 8); break;

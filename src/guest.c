@@ -153,7 +153,7 @@ int guest_reboot_status(void)
 {
 	if (!watch.panicked)
 		return LG_EXIT_OK;
-	if (watch.user_started && pvm_host()) {
+	if (watch.user_started && pvm_host() && strstr(watch.panic, "Attempted to kill init")) {
 		fprintf(stderr, "lguest: this host's KVM (kvm-pvm) cannot run a Linux guest's user space; "
 			"the kernel booted in %.1f s; use hardware virtualization (VMX/SVM)\n", watch.init_at);
 		return LG_EXIT_NO_USERSPACE;

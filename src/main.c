@@ -15,6 +15,7 @@
 #include "hw/serial.h"
 #include "util.h"
 #include "virtio/devices.h"
+#include "virtio/virtio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -90,7 +91,8 @@ static unsigned com1_space(void *s)
 }
 
 /* LGUEST_REPORT=1: our peak RSS, less the guest RAM (shared memfd pages)
- * the guest touched, for bench/start. */
+ * the guest touched (bench/start), and what each virtio device did (the
+ * tests' proof that a guest kernel's driver bound to it). */
 static void report_memory(void)
 {
 	char line[256];
@@ -105,6 +107,7 @@ static void report_memory(void)
 	fclose(f);
 	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld\n",
 		hwm, shmem, hwm - shmem);
+	virtio_report();
 }
 
 static int run(int argc, char **argv)

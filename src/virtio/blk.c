@@ -310,14 +310,11 @@ static int open_image(struct blk *b, const char *path)
 	return 0;
 }
 
-int blk_add(struct pci_bus *bus, struct vm *vm, const char *spec)
+/* Open and check the image; the spec's copy is ours to free. */
+static int setup(struct blk *b, struct vm *vm, char *spec)
 {
-	struct blk *b = calloc(1, sizeof(*b));
-	char *s = strdup(spec);
 	const char *path;
-	if (!b || !s)
-		return fail("out of memory");
-	if (parse_spec(b, s, &path) < 0 || open_image(b, path) < 0)
+	if (parse_spec(b, spec, &path) < 0 || open_image(b, path) < 0)
 		return -1;
 	if (io_uring_queue_init(BLK_QD * 2, &b->ring, 0) < 0)
 		return fail("disk %s: io_uring is not available on this host", path);
@@ -325,6 +322,19 @@ int blk_add(struct pci_bus *bus, struct vm *vm, const char *spec)
 	if (b->ring_efd < 0 || io_uring_register_eventfd(&b->ring, b->ring_efd) < 0 ||
 	    loop_add(&vm->loop, b->ring_efd, on_complete, b) < 0)
 		return fail("disk %s: cannot watch io_uring completions", path);
+	return 0;
+}
+
+int blk_add(struct pci_bus *bus, struct vm *vm, const char *spec)
+{
+	struct blk *b = calloc(1, sizeof(*b));
+	char *s = strdup(spec);
+	int rc = b && s ? setup(b, vm, s) : fail("out of memory");
+	free(s);
+	if (rc < 0) {
+		free(b);
+		return -1;
+	}
 	b->ops = (struct virtio_ops){
 		.type = 2, .nqueues = 1, .cfg_size = 0x3c, .cfg = config, .kick = kick, .reset = reset,
 		.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | F_DISCARD | F_WRITE_ZEROES | (b->ro ? F_RO : 0),

@@ -14,6 +14,7 @@
 #include "../core/vm.h"
 #include "../util.h"
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -27,6 +28,20 @@ enum { COMMON = 0x0000, ISR = 0x1000, DEVCFG = 0x2000, NOTIFY = 0x3000,
 #define STATUS_NEEDS_RESET 0x40
 #define MSIX_ENABLE 0x8000
 #define MSIX_MASKALL 0x4000
+
+static struct virtio_dev *all[PCI_MAX_SLOTS];     /* for virtio_report() */
+static int nall;
+
+void virtio_report(void)
+{
+	for (int i = 0; i < nall; i++) {
+		unsigned used = 0;
+		for (unsigned q = 0; q < all[i]->ops->nqueues; q++)
+			used += all[i]->vq[q].used_idx;
+		fprintf(stderr, "lguest-report: virtio type=%u slot=%d status=0x%x used=%u\n",
+			all[i]->ops->type, all[i]->pci.slot, all[i]->status, used);
+	}
+}
 
 static struct virtio_dev *of(struct pci_dev *p)
 {
@@ -387,5 +402,6 @@ int virtio_pci_add(struct virtio_dev *d, struct pci_bus *bus, struct vm *vm,
 			return fail("virtio: cannot make a queue eventfd: %s", strerror(errno));
 	}
 	notify_fds(d, d->pci.bar_addr, 1);
+	all[nall++] = d;
 	return 0;
 }

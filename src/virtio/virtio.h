@@ -52,4 +52,6 @@ bool virtio_ready(const struct virtio_dev *d);
 void virtio_used(struct virtio_dev *d, unsigned q, uint16_t old);
 /* The driver broke a ring: set NEEDS_RESET and tell it. */
 void virtio_broken(struct virtio_dev *d);
+/* LGUEST_REPORT: one line per device: type, status, chains used. */
+void virtio_report(void);
 #endif

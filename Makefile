@@ -19,8 +19,9 @@ UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o 
 
 include guest/test/build.mk
 include guest/test/bz.mk
+include guest/linux/build.mk
 
-all: $(BUILD)/lguest test-guests $(BZ_IMAGE)
+all: $(BUILD)/lguest test-guests $(BZ_IMAGE) default-guest
 
 $(BUILD)/lguest: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -50,9 +51,13 @@ check-fast: all $(BUILD)/unit
 
 install: $(BUILD)/lguest
 	install -D -m 755 $(BUILD)/lguest $(DESTDIR)$(PREFIX)/bin/lguest
+	if [ -f $(DEFAULT_GUEST_KERNEL) ]; then \
+		install -D -m 644 $(DEFAULT_GUEST_KERNEL) $(DESTDIR)$(PREFIX)/share/lguest/vmlinux; \
+		install -D -m 644 $(DEFAULT_GUEST_INITRD) $(DESTDIR)$(PREFIX)/share/lguest/initramfs.cpio; \
+	fi
 
 run: all
-	$(BUILD)/lguest run build/guest/test/hello.elf
+	$(BUILD)/lguest run
 
 tour:
 	scripts/tour.sh > docs/TOUR.md

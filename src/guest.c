@@ -108,8 +108,8 @@ int guest_default(struct lg_config *c)
 static struct {
 	char line[512];
 	size_t len;
-	int panicked, user_started;
-	double init_at;          /* printk time of "Run /init", seconds */
+	int panicked;
+	double init_at;          /* printk time of "Run /init" (or of the panic), s */
 	char panic[160];
 } watch;
 
@@ -117,14 +117,13 @@ static void on_line(const char *l)
 {
 	const char *p;
 	double t;
-	if ((p = strstr(l, "Run ")) && strstr(p, " as init process")) {
-		watch.user_started = 1;
-		if (sscanf(l, "[ %lf]", &t) == 1)
-			watch.init_at = t;
-	}
+	if ((p = strstr(l, "Run ")) && strstr(p, " as init process") && sscanf(l, "[ %lf]", &t) == 1)
+		watch.init_at = t;
 	if (!watch.panicked && (p = strstr(l, "Kernel panic - not syncing"))) {
 		watch.panicked = 1;
 		snprintf(watch.panic, sizeof(watch.panic), "%s", p);
+		if (!watch.init_at && sscanf(l, "[ %lf]", &t) == 1)
+			watch.init_at = t;      /* quiet: no "Run /init" line was shown */
 	}
 }
 
@@ -153,7 +152,8 @@ int guest_reboot_status(void)
 {
 	if (!watch.panicked)
 		return LG_EXIT_OK;
-	if (watch.user_started && pvm_host() && strstr(watch.panic, "Attempted to kill init")) {
+	/* init ran and died: on kvm-pvm, at its first system call */
+	if (pvm_host() && strstr(watch.panic, "Attempted to kill init")) {
 		fprintf(stderr, "lguest: this host's KVM (kvm-pvm) cannot run a Linux guest's user space; "
 			"the kernel booted in %.1f s; use hardware virtualization (VMX/SVM)\n", watch.init_at);
 		return LG_EXIT_NO_USERSPACE;

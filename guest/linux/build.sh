@@ -202,13 +202,19 @@ build_debian() {
 	mkdir -p "$root.mods"
 	echo "dir /lib 755 0 0" >>"$list"
 	echo "dir /lib/modules 755 0 0" >>"$list"
-	for m in virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+	local loaded=" " dep
+	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
 		 virtio_blk failover net_failover virtio_net virtio_console virtio_rng; do
 		# Files may use - where the module name has _ (virtio-rng.ko).
 		ko=$(find "$root/lib/modules/$kver" \( -name "$m.ko" -o -name "${m//_/-}.ko" \
 			-o -name "$m.ko.xz" -o -name "${m//_/-}.ko.xz" \) | head -n 1)
 		[ -n "$ko" ] || die "$m.ko not in $pkg"
 		case "$ko" in *.xz) xz -dc "$ko" >"$root.mods/$m.ko" ;; *) cp "$ko" "$root.mods/$m.ko" ;; esac
+		# Check the order: what the module's "depends=" names must be loaded.
+		for dep in $(tr '\0' '\n' <"$root.mods/$m.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+			case "$loaded" in *" $dep "*) ;; *) die "$m needs $dep loaded first" ;; esac
+		done
+		loaded="$loaded$m "
 		echo "file /lib/modules/$m.ko $root.mods/$m.ko 644 0 0" >>"$list"
 		echo "$m" >>"$root.modules"
 	done

@@ -242,7 +242,7 @@ linux_userspace() {
 	userspace "-c 3: nproc is 3"                 0   '^3$'                     -q -c 3 -- nproc </dev/null
 	userspace "-m 512M: MemTotal within 10%"     0   '^MemTotal: +(4[7-9][0-9]|5[0-6][0-9])[0-9]{3} kB$' -q -m 512M -- grep MemTotal /proc/meminfo </dev/null
 	# Typed only once the shell is up: the 8250 driver empties the FIFO at probe.
-	userspace "interactive shell, exit ends with 0" 0 'from-the-shell' < <(sleep 15; printf 'echo from-the-shell\nexit\n')
+	userspace "interactive shell, exit ends with 0" 0 '^from-the-shell$' < <(sleep 15; printf 'echo from-the-shell\nexit\n')
 	userspace "poweroff ends lguest with 0" 0 '' < <(sleep 15; printf 'poweroff\n')
 	userspace "--console virtio: the command on hvc0" 0 '^via-hvc0$' -q --console virtio -- echo via-hvc0 </dev/null
 	truncate -s 64M "$T/fs.img"

@@ -75,7 +75,7 @@ static void interrupt(struct virtio_dev *d, uint16_t vector, uint8_t isr_bit)
 	}
 	if (vector >= VIRTIO_MAX_VECTORS)
 		return;
-	if ((ctl & MSIX_MASKALL) || (d->msix[vector].word[3] & 1)) {
+	if ((ctl & MSIX_MASKALL) || (d->msix[vector].word[3] & 1) || d->msix[vector].efd < 0) {
 		d->pba |= 1u << vector;               /* pending until unmasked */
 		return;
 	}
@@ -122,6 +122,11 @@ static void msix_table(struct virtio_dev *d, uint64_t off, uint8_t *data, unsign
 		return;
 	}
 	memcpy(&d->msix[v].word[w], data, 4);
+	/* The GSI and irqfd come with the first entry the driver writes: a
+	 * guest that never uses a vector never pays for one (nor does exit,
+	 * where KVM waits out each irqfd's teardown). */
+	if (d->msix[v].gsi < 0 && (d->msix[v].gsi = irq_msi_alloc(d->vm, &d->msix[v].efd)) < 0)
+		return;
 	uint32_t *e = d->msix[v].word;
 	irq_msi_route(d->vm, d->msix[v].gsi, e[0] | (uint64_t)e[1] << 32, e[2]);
 	msix_unmasked(d);
@@ -367,9 +372,7 @@ static int msix_setup(struct virtio_dev *d)
 	d->pci.wmask[d->msix_cap + 3] = 0xc0;              /* enable, mask all */
 	for (int v = 0; v < VIRTIO_MAX_VECTORS; v++) {
 		d->msix[v].word[3] = 1;                    /* masked */
-		d->msix[v].gsi = irq_msi_alloc(d->vm, &d->msix[v].efd);
-		if (d->msix[v].gsi < 0)
-			return -1;
+		d->msix[v].gsi = d->msix[v].efd = -1;      /* made on first use */
 	}
 	return 0;
 }

@@ -151,8 +151,12 @@ bool pvm_complete(struct vcpu *v)
 	if (ioctl(v->fd, KVM_GET_REGS, &g) < 0 || ioctl(v->fd, KVM_GET_SREGS, &s) < 0 ||
 	    !read_linear(v, s.cs.base + g.rip, c, sizeof(c)))
 		return false;
-	while (pre < 4 && (c[pre] == 0x66 || c[pre] == 0xf2 || c[pre] == 0xf3 || (c[pre] & 0xf0) == 0x40))
-		rex = (c[pre] & 0xf0) == 0x40 ? c[pre++] : (pre++, rex);
+	for (; pre < 4; pre++) {                     /* operand-size, rep and REX prefixes */
+		if ((c[pre] & 0xf0) == 0x40)
+			rex = c[pre];
+		else if (c[pre] != 0x66 && c[pre] != 0xf2 && c[pre] != 0xf3)
+			break;
+	}
 	if (c[0] == 0xcc) {                                     /* int3 */
 		g.rip += 1;
 		if (ioctl(v->fd, KVM_SET_REGS, &g) < 0 || !inject_bp(v))

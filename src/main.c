@@ -105,8 +105,8 @@ static void report_memory(void)
 		sscanf(line, "RssShmem: %ld", &shmem);
 	}
 	fclose(f);
-	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld\n",
-		hwm, shmem, hwm - shmem);
+	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld pvm_completed=%lu\n",
+		hwm, shmem, hwm - shmem, pvm_completed());
 	virtio_report();
 }
 

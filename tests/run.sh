@@ -121,6 +121,7 @@ sha() { sha256sum "$1" | cut -d' ' -f1; }
 disk; guest "virtio-blk: capacity, serial, pattern read" 0 'capacity=4096 ;;serial=SER-9;;checked_sectors=64 pattern=ok' --disk "$T/disk.img,serial=SER-9" $G/blk.elf
 disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
+disk; guest "virtio-blk: INTx through the IOAPIC (ISR read-to-clear)" 0 'irq=intx;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=intx qd=8 sectors=1024" $G/blk.elf
 disk; guest "virtio-blk: write, flush, read back"     0 'flushed=1;;write_verified=1' --disk "$T/disk.img" -a "write=1 write_from=100 write_count=16" $G/blk.elf
 if python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(); sys.exit(any(struct.unpack_from("<Q",d,s*512)[0] != (s<<16|0xA5A5000000000000) for s in range(100,116)))' "$T/disk.img"
 then ok "virtio-blk: the written sectors are in the host file"; else bad "virtio-blk: the written sectors are in the host file"; fi

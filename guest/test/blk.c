@@ -6,6 +6,7 @@
  *   qd=N requests in flight (1); bs=BYTES per request (4096); qsize=N queue
  *   size; indirect=1 indirect descriptors; event_idx=0 don't ask for
  *   EVENT_IDX; irq=msix wait for MSI-X interrupts, not by polling;
+ *   irq=intx the same through INTx (IOAPIC pin from the interrupt line);
  *   reassign=1 zero the BARs first, so that we place them ourselves
  *   (64-bit ones at bar_window64=ADDR when given, e.g. above 4 GiB).
  *   write=1: write sectors [write_from, +write_count) (0, 16) with
@@ -250,7 +251,7 @@ static int run(void)
 		  !!(blk.features & BIT(VIRTIO_BLK_F_DISCARD)),
 		  !!(blk.features & BIT(VIRTIO_BLK_F_WRITE_ZEROES)),
 		  !!(blk.features & BIT(VIRTIO_F_EVENT_IDX)), use_indirect,
-		  blk.msix_vector ? "msix" : "poll");
+		  blk.msix_vector ? "msix" : blk.intx_vector ? "intx" : "poll");
 	u32 segs = seg_bytes ? (bs + seg_bytes - 1) / seg_bytes : 1;
 	if (segs + 2 > VQ_MAX_INDIRECT || (seg_max && segs > seg_max) ||
 	    (!use_indirect && segs + 2 > blk.vq.size)) {
@@ -337,7 +338,7 @@ static int ram_covers(u64 a, u64 len)
 int main(void)
 {
 	int bench_mode = rt_arg("bench", 1) != 1;
-	int msix = rt_arg_is("irq", "msix");
+	int msix = rt_arg_is("irq", "msix"), intx = rt_arg_is("irq", "intx");
 
 	qd = (u32)rt_arg("qd", 1);
 	qd = qd < 1 ? 1 : qd > MAX_QD ? MAX_QD : qd;
@@ -367,9 +368,13 @@ int main(void)
 		rt_puts("blk: error=no_msix\n");
 		return 1;
 	}
-	rt_run_user(body, NULL, msix);
+	if (intx && virtio_intx_enable(&blk, MSIX_VEC)) {
+		rt_puts("blk: error=no_intx\n");
+		return 1;
+	}
+	rt_run_user(body, NULL, msix || intx);
 	rt_printf("blk: irqs=%lu result=%s\n", virtio_irqs, result ? "fail" : "ok");
-	if (msix && !virtio_irqs)
+	if ((msix || intx) && !virtio_irqs)
 		return 1;
 	return result;
 }

@@ -9,19 +9,10 @@
 
 #define COM1 0x3f8
 #define ECHO_VEC 0x31
-#define IOAPIC ((volatile u32 *)phys(0xfec00000UL))
 
 static volatile u64 bytes, sum, irqs;
 static volatile int done;
 static int quiet;
-
-static void ioapic_route(int pin, u8 vector, u8 apic_id)
-{
-	IOAPIC[0] = 0x10 + 2 * (u32)pin + 1;
-	IOAPIC[4] = (u32)apic_id << 24;
-	IOAPIC[0] = 0x10 + 2 * (u32)pin;
-	IOAPIC[4] = vector | (1u << 15);                 /* fixed, level, unmasked */
-}
 
 static void on_rx(struct rt_frame *f)
 {
@@ -52,7 +43,7 @@ int main(void)
 	quiet = (int)rt_arg("quiet", 0);
 	rt_set_handler(ECHO_VEC, on_rx);
 	lapic_enable();
-	ioapic_route(4, ECHO_VEC, (u8)lapic_id());
+	rt_ioapic_route(4, ECHO_VEC, 1);
 	outb(0x0b, COM1 + 4);                            /* DTR RTS OUT2 */
 	outb(0x01, COM1 + 1);                            /* receive interrupt */
 	rt_puts("echo: ready\n");

@@ -180,6 +180,17 @@ void lapic_eoi(void)
 	lapic_write(LAPIC_EOI, 0);
 }
 
+/* IOAPIC redirection entry for pin: vector, to this CPU, fixed delivery,
+ * active high, level- or edge-triggered, unmasked. */
+void rt_ioapic_route(int pin, u8 vector, int level)
+{
+	volatile u32 *ioapic = phys(0xfec00000UL);
+	ioapic[0] = 0x10 + 2 * (u32)pin + 1;
+	ioapic[4] = lapic_id() << 24;
+	ioapic[0] = 0x10 + 2 * (u32)pin;
+	ioapic[4] = vector | (level ? 1u << 15 : 0);
+}
+
 void lapic_timer_periodic(u8 vector, u32 count)
 {
 	lapic_write(LAPIC_TIMER_DIV, 0x3);		/* divide by 16 */

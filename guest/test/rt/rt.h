@@ -101,6 +101,7 @@ void lapic_write(u32 reg, u32 val);
 u32 lapic_id(void);
 void lapic_enable(void);
 void lapic_eoi(void);
+void rt_ioapic_route(int pin, u8 vector, int level);
 void lapic_timer_periodic(u8 vector, u32 count);	/* divide by 16 */
 void lapic_timer_stop(void);
 void lapic_send_init(u32 apic_id);
@@ -283,6 +284,7 @@ struct virtio_pci {
 	volatile u32 *msix_table;
 	volatile u64 *msix_pba;
 	u8 msix_vector;		/* CPU vector for queue 0, 0 = poll */
+	u8 intx_vector;		/* or: INTx through the IOAPIC to this vector */
 	u64 offered, features;	/* device features; negotiated ones */
 	struct virtq vq;	/* queue 0 */
 };
@@ -293,7 +295,10 @@ int virtio_pci_find(struct virtio_pci *d, u16 type, int n);
 /* Ring 0: route MSI-X table entry 0 to vector on this CPU and enable MSI-X;
  * virtio_init() then points queue 0 at entry 0.  0 or -1. */
 int virtio_msix_enable(struct virtio_pci *d, u8 vector);
-extern volatile u64 virtio_irqs;	/* MSI-X interrupts taken */
+/* Ring 0: INTx instead: the pin in config space's interrupt line, routed
+ * level-triggered through the IOAPIC; the handler reads (clears) ISR. */
+int virtio_intx_enable(struct virtio_pci *d, u8 vector);
+extern volatile u64 virtio_irqs;	/* interrupts taken */
 
 /* The rest works at ring 0 or 3 (MMIO only).  Each returns 0 or a short
  * reason in *why. */

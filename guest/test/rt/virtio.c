@@ -108,6 +108,28 @@ int virtio_pci_find(struct virtio_pci *d, u16 type, int n)
 	return -1;
 }
 
+static volatile u8 *intx_isr;
+static void on_intx(struct rt_frame *f)
+{
+	(void)f;
+	if (*intx_isr & 1)              /* reading ISR clears it, lowers the line */
+		virtio_irqs++;
+	lapic_eoi();
+}
+
+int virtio_intx_enable(struct virtio_pci *d, u8 vector)
+{
+	u8 pin = (u8)pci_cfg_read(0, d->dev, 0, 0x3c, 1);
+	if (!pin || pin >= 24)
+		return -1;
+	intx_isr = d->isr;
+	rt_set_handler(vector, on_intx);
+	lapic_enable();
+	rt_ioapic_route(pin, vector, 1);
+	d->intx_vector = vector;
+	return 0;
+}
+
 int virtio_msix_enable(struct virtio_pci *d, u8 vector)
 {
 	if (!d->msix_cap)
@@ -207,7 +229,7 @@ int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why)
 	vq->free_head = 0;
 	vq->num_free = size;
 	vq->last_used = vq->avail_idx = vq->kicked_idx = 0;
-	if (!d->msix_vector)
+	if (!d->msix_vector && !d->intx_vector)
 		vq->avail->flags = 1;		/* VIRTQ_AVAIL_F_NO_INTERRUPT */
 	w64(d, VC_Q_DESCLO, (u64)vq->mem[0]);
 	w64(d, VC_Q_AVAILLO, (u64)vq->mem[1]);
@@ -372,7 +394,7 @@ int virtio_wait(struct virtio_pci *d, u64 timeout, u32 *len)
 		if (head >= 0)
 			return head;
 		u64 now = rdtsc();
-		if (d->msix_vector) {		/* wait for the next interrupt */
+		if (d->msix_vector || d->intx_vector) {	/* wait for the next interrupt */
 			while (virtio_irqs == seen && now - t0 < timeout && now < next_check) {
 				cpu_relax();
 				now = rdtsc();

@@ -54,6 +54,7 @@ static void install_signals(void)
 	sa.sa_handler = on_term;
 	for (size_t i = 0; i < ARRAY_SIZE(term); i++)
 		sigaction(term[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);           /* a closed stdout loses output, not the guest */
 }
 
 /* Escape processing, in place; returns the bytes meant for the guest. */

@@ -36,8 +36,7 @@ static void ids(struct pci_dev *d, uint16_t vendor, uint16_t device, uint32_t cl
 	put16(d->cfg, vendor);
 	put16(d->cfg + 2, device);
 	put32(d->cfg + 8, class_code << 8 | 1);                   /* revision 1 */
-	memset(d->wmask + PCI_COMMAND, 0xff, 2);
-	put16(d->wmask + PCI_COMMAND, PCI_CMD_MEM | 0x0004 | PCI_CMD_INTX_DISABLE);
+	put16(d->wmask + PCI_COMMAND, PCI_CMD_MEM | PCI_CMD_MASTER | PCI_CMD_INTX_DISABLE);
 	d->wmask[0x0c] = d->wmask[0x0d] = d->wmask[0x3c] = 0xff; /* cache line, latency, irq line */
 }
 
@@ -54,7 +53,6 @@ int pci_add(struct pci_bus *bus, struct pci_dev *d, uint16_t vendor, uint16_t de
 	put16(d->cfg + 0x2e, subsys);
 	d->cfg[0x3c] = (uint8_t)PCI_INTX_GSI(slot);
 	d->cfg[0x3d] = 1;                                         /* INTA */
-	d->cfg[0x34] = 0;
 	d->slot = slot;
 	d->vm = bus->vm;
 	d->bar_size = bar_size;

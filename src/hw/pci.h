@@ -14,6 +14,7 @@ struct vm;
 
 #define PCI_COMMAND 0x04
 #define PCI_CMD_MEM 0x0002
+#define PCI_CMD_MASTER 0x0004
 #define PCI_CMD_INTX_DISABLE 0x0400
 #define PCI_STATUS_CAPS 0x0010
 #define PCI_CAP_MSIX 0x11

@@ -7,6 +7,7 @@
 #include "guest.h"
 #include "core/bus.h"
 #include "core/memory.h"
+#include "virtio/virtqueue.h"
 #include "util.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -305,6 +306,125 @@ static void test_acpi(void)
 	free(r.host);
 }
 
+/* A queue of 8 in a fake 1 MiB guest: desc at 0x1000, avail 0x2000, used 0x3000. */
+struct ring { uint64_t addr; uint32_t len; uint16_t flags, next; };
+static struct guest_ram vq_ram;
+static struct virtqueue vq;
+static struct ring *desc(void) { return (struct ring *)(vq_ram.host + 0x1000); }
+static uint16_t *avail(void) { return (uint16_t *)(vq_ram.host + 0x2000); }
+static uint16_t *used16(void) { return (uint16_t *)(vq_ram.host + 0x3000); }
+
+static void vq_setup(void)
+{
+	memset(vq_ram.host, 0, 1 << 20);
+	vq_reset(&vq);
+	vq.size = 8;
+	vq.desc_gpa = 0x1000, vq.avail_gpa = 0x2000, vq.used_gpa = 0x3000;
+	vq.indirect = true;
+	CHECK(vq_start(&vq, &vq_ram, 256) == 0);
+}
+
+static void offer(uint16_t head)
+{
+	uint16_t *a = avail();
+	a[2 + a[1] % 8] = head;
+	a[1]++;
+}
+
+static int pop(struct vq_chain *c, uint16_t head)
+{
+	offer(head);
+	return vq_pop(&vq, c);
+}
+
+static void test_virtqueue(void)
+{
+	static struct vq_chain c;
+	vq_ram.host = calloc(1, 1 << 20);
+	ram_layout(&vq_ram, 1 << 20);
+	vq_setup();
+	struct ring *d = desc();
+	/* header (read), data (write), status (write) */
+	d[0] = (struct ring){ 0x10000, 16, 1, 1 };
+	d[1] = (struct ring){ 0x11000, 512, 3, 2 };
+	d[2] = (struct ring){ 0x12000, 1, 2, 0 };
+	CHECK(vq_pop(&vq, &c) == VQ_EMPTY);
+	CHECK(pop(&c, 0) == VQ_CHAIN && c.nout == 1 && c.nin == 2 && c.in_bytes == 513);
+	CHECK(c.iov[0].iov_base == vq_ram.host + 0x10000 && c.iov[2].iov_len == 1);
+	vq_push(&vq, c.head, 513);
+	CHECK(used16()[1] == 1 && *(uint32_t *)(vq_ram.host + 0x3004) == 0 && *(uint32_t *)(vq_ram.host + 0x3008) == 513);
+	/* each rule, then a good chain still works */
+	d[3] = (struct ring){ 0xff000, 0x2000, 0, 0 };                 /* past the end of RAM */
+	CHECK(pop(&c, 3) == VQ_BAD_CHAIN && c.head == 3);
+	d[3] = (struct ring){ UINT64_MAX - 8, 64, 0, 0 };            /* wraps past 2^64 */
+	CHECK(pop(&c, 3) == VQ_BAD_CHAIN);
+	d[3] = (struct ring){ 0x10000, 16, 1, 8 };                   /* next out of range */
+	CHECK(pop(&c, 3) == VQ_BAD_CHAIN);
+	d[3] = (struct ring){ 0x10000, 16, 1, 4 };                   /* 3 -> 4 -> 3 ... */
+	d[4] = (struct ring){ 0x10000, 16, 1, 3 };
+	CHECK(pop(&c, 3) == VQ_BAD_CHAIN);
+	d[3] = (struct ring){ 0x10000, 16, 3, 4 };                   /* readable after writable */
+	d[4] = (struct ring){ 0x10000, 16, 0, 0 };
+	CHECK(pop(&c, 3) == VQ_BAD_CHAIN);
+	struct ring *ind = (struct ring *)(vq_ram.host + 0x20000);
+	ind[0] = (struct ring){ 0x10000, 16, 1, 1 };
+	ind[1] = (struct ring){ 0x12000, 1, 2, 0 };
+	d[5] = (struct ring){ 0x20000, 32, 4, 0 };                   /* indirect: fine */
+	CHECK(pop(&c, 5) == VQ_CHAIN && c.nout == 1 && c.nin == 1);
+	d[5] = (struct ring){ 0x20000, 24, 4, 0 };                   /* not a multiple of 16 */
+	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
+	d[5] = (struct ring){ 0x20000, 0, 4, 0 };                    /* empty table */
+	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
+	ind[1] = (struct ring){ 0x20000, 32, 4, 0 };                 /* indirect in indirect */
+	d[5] = (struct ring){ 0x20000, 32, 4, 0 };
+	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
+	d[5] = (struct ring){ 0x20000, 32, 4 | 1, 6 };               /* indirect with NEXT */
+	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
+	vq.indirect = false;                                         /* not negotiated */
+	ind[1] = (struct ring){ 0x12000, 1, 2, 0 };
+	d[5] = (struct ring){ 0x20000, 32, 4, 0 };
+	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
+	vq.indirect = true;
+	CHECK(pop(&c, 0) == VQ_CHAIN && c.in_bytes == 513);          /* still serving */
+	CHECK(pop(&c, 9) == VQ_BROKEN);                              /* head out of range */
+	vq_setup();
+	avail()[1] = 9;                                              /* 9 ahead of a queue of 8 */
+	CHECK(vq_pop(&vq, &c) == VQ_BROKEN);
+	/* ring checks at enable time */
+	vq.size = 6;
+	CHECK(vq_start(&vq, &vq_ram, 256) < 0);                      /* not a power of 2 */
+	vq.size = 0;
+	CHECK(vq_start(&vq, &vq_ram, 256) < 0);
+	vq.size = 512;
+	CHECK(vq_start(&vq, &vq_ram, 256) < 0);
+	vq.size = 8, vq.desc_gpa = 0x1008;
+	CHECK(vq_start(&vq, &vq_ram, 256) < 0);                      /* unaligned */
+	vq.desc_gpa = (1 << 20) - 64;
+	CHECK(vq_start(&vq, &vq_ram, 256) < 0);                      /* past the end */
+	/* interrupts: flags without EVENT_IDX, used_event with it */
+	vq_setup();
+	d[0] = (struct ring){ 0x10000, 16, 0, 0 };
+	uint16_t old = vq.used_idx;
+	pop(&c, 0);
+	vq_push(&vq, 0, 0);
+	CHECK(vq_should_notify(&vq, old));
+	avail()[0] = 1;                                              /* NO_INTERRUPT */
+	CHECK(!vq_should_notify(&vq, old));
+	vq_setup();
+	vq.event_idx = true;
+	avail()[2 + 8] = 1;                                          /* used_event: after the 2nd */
+	old = vq.used_idx;
+	pop(&c, 0);
+	vq_push(&vq, 0, 0);
+	CHECK(!vq_should_notify(&vq, old));
+	old = vq.used_idx;
+	pop(&c, 0);
+	vq_push(&vq, 0, 0);
+	CHECK(vq_should_notify(&vq, old));
+	CHECK(*(uint16_t *)(vq_ram.host + 0x3004 + 8 * 8) == 2);     /* avail_event follows us */
+	free(vq_ram.host);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -315,6 +435,7 @@ int main(void)
 	test_boot_header();
 	test_mptable();
 	test_acpi();
+	test_virtqueue();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -463,22 +463,6 @@ static void c_msix_bad_address(void)
 }
 
 /* --- PCI configuration space (ring 0) --- */
-static inline u32 inl(u16 port)
-{
-	u32 v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outl(u32 v, u16 port)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline u16 inw(u16 port)
-{
-	u16 v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static void c_pci_cfg_past_end(void)
 {

@@ -14,26 +14,6 @@
 #define PCI_ADDR 0xcf8
 #define PCI_DATA 0xcfc
 
-static inline void outw(u16 v, u16 port)
-{
-	__asm__ volatile("outw %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline u16 inw(u16 port)
-{
-	u16 v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-static inline void outl(u32 v, u16 port)
-{
-	__asm__ volatile("outl %0, %1" : : "a"(v), "Nd"(port));
-}
-static inline u32 inl(u16 port)
-{
-	u32 v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
 
 static u16 select(u8 bus, u8 dev, u8 fn, u16 off)
 {

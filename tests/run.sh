@@ -302,6 +302,12 @@ linux_tests() {
 }
 
 for b in "$@"; do suite "$b"; done
+# make install puts the launcher and the default guest kit where it finds them.
+BUILD=$1
+if make -s install PREFIX="$T/inst" BUILD="$1" >/dev/null 2>&1 && [ -x "$T/inst/bin/lguest" ] &&
+   [ -f "$T/inst/share/lguest/vmlinux" ] && [ -f "$T/inst/share/lguest/initramfs.cpio" ] &&
+   "$T/inst/bin/lguest" run -a status=6 $G/hello.elf >/dev/null 2>&1; [ $? = 6 ]; then ok "make install PREFIX=...: bin/lguest and share/lguest/"
+else bad "make install PREFIX=...: bin/lguest and share/lguest/"; fi
 linux_tests "$1"
 echo
 for t in "${not_runnable[@]+"${not_runnable[@]}"}"; do echo "not runnable here: $t"; done

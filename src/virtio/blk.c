@@ -114,7 +114,8 @@ static void get_id(struct blk *b, struct blk_req *r, struct iovec *in, unsigned 
 {
 	char id[SERIAL_LEN] = { 0 };
 	memcpy(id, b->serial, strlen(b->serial));
-	r->written += (uint32_t)iov_bytes(in, nin) < SERIAL_LEN ? (uint32_t)iov_bytes(in, nin) : SERIAL_LEN;
+	uint64_t room = iov_bytes(in, nin);
+	r->written += (uint32_t)(room < SERIAL_LEN ? room : SERIAL_LEN);
 	for (unsigned i = 0, done = 0; i < nin && done < SERIAL_LEN; i++) {
 		size_t k = in[i].iov_len < SERIAL_LEN - done ? in[i].iov_len : SERIAL_LEN - done;
 		memcpy(in[i].iov_base, id + done, k);

@@ -54,6 +54,11 @@ int irq_init(struct vm *vm)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(vm->fd, KVM_CREATE_PIT2, &pit) < 0)
 		return fail("KVM_CREATE_PIT2 failed: %s", strerror(errno));
+	/* Lost PIT ticks are dropped, not replayed (QEMU's lost_tick_policy=
+	 * discard): Linux keeps time with kvm-clock, and KVM then has no
+	 * notifiers to tear down when the VM goes (4 ms of exit here). */
+	struct kvm_reinject_control no_reinject = { .pit_reinject = 0 };
+	ioctl(vm->fd, KVM_REINJECT_CONTROL, &no_reinject);
 	return routes_init(vm);
 }
 

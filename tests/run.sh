@@ -145,6 +145,16 @@ if [ -f $G/hostile.elf ]; then
 	done
 fi
 
+# --- virtio-console's receive side: typed (even before the driver is up) ---
+printf 'hi\001\001there.' | timeout 60 "$L" run --console virtio $G/vcon.elf 2>&1 | tr -d '\r' >"$T/out"
+rc=${PIPESTATUS[1]}
+if [ $rc = 0 ] && grep -q 'text=hi^Athere. ctrl_a=1 bytes=9' "$T/out"; then ok "virtio-console: input reaches hvc0, Ctrl-A Ctrl-A is one Ctrl-A"
+else bad "virtio-console: input reaches hvc0, Ctrl-A Ctrl-A is one Ctrl-A" "status $rc" "$(tail -2 "$T/out")"; fi
+{ head -c 6000 /dev/zero | tr '\0' z; printf .; } | timeout 60 "$L" run --console virtio $G/vcon.elf >"$T/out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q 'ctrl_a=0 bytes=6001' "$T/out"; then ok "virtio-console: 6 KB pasted, none lost"
+else bad "virtio-console: 6 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out")"; fi
+
 # --- the terminal -----------------------------------------------------------
 python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \
 	|| bad "terminal: raw while running, restored on every exit"

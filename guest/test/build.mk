@@ -12,7 +12,7 @@ GT_STANDALONE := $(filter 1,$(words $(MAKEFILE_LIST)))
 GUEST_CC ?= $(CC)
 GT_SRC := guest/test
 GT_OUT := build/guest/test
-GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid pvmops \
+GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid pvmops vcon \
 	blk rng hostile
 TEST_GUESTS := $(GT_NAMES:%=$(GT_OUT)/%.elf)
 

@@ -25,7 +25,9 @@ static void fill_rx(struct virtio_dev *d)
 {
 	struct virtqueue *vq = &d->vq[0];
 	uint16_t old = vq->used_idx;
-	while (con.count && virtio_ready(d) && vq->enabled) {
+	if (!virtio_ready(d) || !vq->enabled)
+		return;                 /* typed before the driver is up: wait */
+	while (con.count) {
 		int rc = vq_pop(vq, &con.c);
 		if (rc == VQ_EMPTY)
 			break;

@@ -342,6 +342,8 @@ static void test_virtqueue(void)
 	static struct vq_chain c;
 	vq_ram.host = calloc(1, 1 << 20);
 	ram_layout(&vq_ram, 1 << 20);
+	vq_reset(&vq);                                               /* never started */
+	CHECK(vq_pop(&vq, &c) == VQ_EMPTY && !vq_should_notify(&vq, 0));
 	vq_setup();
 	struct ring *d = desc();
 	/* header (read), data (write), status (write) */

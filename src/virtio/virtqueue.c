@@ -120,6 +120,8 @@ static int walk(struct virtqueue *vq, struct vq_chain *c)
 
 int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 {
+	if (!vq->avail)                 /* not started: the driver hasn't set it up */
+		return VQ_EMPTY;
 	uint16_t avail_idx = load16(&vq->avail->idx);
 	uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
 	if (pending == 0)
@@ -149,6 +151,8 @@ void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 
 bool vq_should_notify(struct virtqueue *vq, uint16_t old)
 {
+	if (!vq->avail)
+		return false;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);      /* used->idx before reading */
 	if (!vq->event_idx)
 		return !(load16(&vq->avail->flags) & VRING_AVAIL_F_NO_INTERRUPT);

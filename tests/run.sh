@@ -215,12 +215,15 @@ if command -v unshare >/dev/null; then
 	usage "no /dev/kvm" "/dev/kvm does not exist" unshare -m sh -c "mount -t tmpfs none /dev && exec $L run $G/hello.elf"
 fi
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
+	# As nobody: the checkout may sit in a directory only root can enter,
+	# so the readable guest goes through $T (mode 755).
+	cp $G/hello.elf "$T/hello.elf"; chmod 644 "$T/hello.elf"
 	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
 	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
-		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run $G/hello.elf
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/hello.elf"
 	chmod 600 "$T/disk.img"
 	usage "--disk unreadable"  "disk .*: Permission denied" \
-		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" $G/hello.elf
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
 }
 

@@ -21,6 +21,7 @@ include guest/test/build.mk
 include guest/test/bz.mk
 include guest/linux/build.mk
 
+.DEFAULT_GOAL := all
 all: $(BUILD)/lguest test-guests $(BZ_IMAGE) default-guest
 
 $(BUILD)/lguest: $(OBJS)
@@ -42,11 +43,14 @@ $(BUILD)/tests/stubs.o: tests/stubs.c
 
 # The README's test command: the suite with the plain build and again under
 # ASan+UBSan, one closing line.
-check: all $(BUILD)/unit
+# On a kvm-pvm host the Linux user-space tests run nested (tests/nested.sh).
+NESTED := $(if $(wildcard /sys/module/kvm_pvm),nested-kit)
+
+check: all $(BUILD)/unit $(NESTED)
 	$(MAKE) SANITIZE=1 build-san/lguest build-san/unit
 	tests/run.sh $(BUILD) build-san
 
-check-fast: all $(BUILD)/unit
+check-fast: all $(BUILD)/unit $(NESTED)
 	tests/run.sh $(BUILD)
 
 install: $(BUILD)/lguest

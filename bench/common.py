@@ -1,14 +1,16 @@
 """Shared by the benchmarks: run lguest and QEMU on the same test guest,
 alternating, and take medians.  Nothing here is a test: it measures."""
-import os, re, shutil, statistics, subprocess, sys, time
+import os, re, shlex, shutil, statistics, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LGUEST = os.path.join(ROOT, "build", "lguest")
 GUESTS = os.path.join(ROOT, "build", "guest", "test")
-QEMU = shutil.which("qemu-system-x86_64")
+# BENCH_QEMU: another QEMU command, e.g. one carried to a machine without it
+# ("/q/ld-linux-x86-64.so.2 --library-path /q/lib /q/qemu-system-x86_64 -L /q/share").
+QEMU = shlex.split(os.environ.get("BENCH_QEMU", "")) or [shutil.which("qemu-system-x86_64")]
 
 def need_qemu():
-    if not QEMU:
+    if not QEMU[0]:
         sys.exit("bench: qemu-system-x86_64 is missing: apt-get install qemu-system-x86")
     if not os.path.exists(LGUEST):
         sys.exit("bench: build/lguest is missing: run make first")
@@ -17,7 +19,7 @@ def lguest_cmd(guest, append, mem="256M"):
     return [LGUEST, "run", "-m", mem, "-a", append, os.path.join(GUESTS, guest)]
 
 def qemu_cmd(guest, append, mem="256M"):
-    return [QEMU, "-M", "microvm", "-accel", "kvm", "-m", mem.rstrip("M"),
+    return QEMU + ["-M", "microvm", "-accel", "kvm", "-m", mem.rstrip("M"),
             "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
             "-kernel", os.path.join(GUESTS, guest), "-append", append]

@@ -244,31 +244,33 @@ linux_check() {           # ID NAME STATUS REGEX (";;" joins several)
 	if [[ "$rc" == $want ]] && matches "$re" "$T/linux-$id.out"; then ok "$name"
 	else bad "$name" "status $rc (want $want), output must match: $re" "$(grep -E 'panic|lguest:|Run ' "$T/linux-$id.out" | tail -4)"; fi
 }
-# Guest user space (hosts with VMX/SVM): each a boot of the default guest.
-userspace() {             # NAME STATUS REGEX [lguest run args...]
-	local name=$1 want=$2 re=$3; shift 3
-	timeout -k 5 120 "$L" run "$@" 2>&1 | tr -d '\r' >"$T/out"
-	local rc=${PIPESTATUS[0]}
-	if [[ "$rc" == $want ]] && matches "$re" "$T/out"; then ok "Linux user space: $name"
-	else bad "Linux user space: $name" "status $rc (want $want), output must match: $re" "$(tail -5 "$T/out")"; fi
+# Guest user space: tests/userspace.sh, each test a boot of the default guest.
+# Counted here, each line named; its "info:" lines are shown as they are.
+userspace_count() {       # PREFIX < userspace.sh's output
+	local line name= detail=()
+	flush() { [ -z "$name" ] && return
+		case "$name" in ok*) ok "$1: ${name#ok   }" ;; *) bad "$1: ${name#FAIL }" "${detail[@]}" ;; esac
+		name= detail=(); }
+	while IFS= read -r line; do
+		case "$line" in
+		"ok   "*|"FAIL "*) flush "$1"; name=$line ;;
+		"     "*) detail+=("${line#     }") ;;
+		info:*) flush "$1"; echo "     [$BUILD] $line" ;;
+		esac
+	done
+	flush "$1"
 }
-linux_userspace() {
-	userspace "-- echo: output and status 0"     0   '^hello from the guest$' -- echo hello from the guest </dev/null
-	userspace "-- exit status passed through"    42  ''                        -- sh -c 'exit 42' </dev/null
-	userspace "-- a missing command is 127"      127 'not found'               -- no-such-command </dev/null
-	userspace "-- quoting kept"                  0   '<a  b>\|<c>\|<>\|<it'"'"'s>\|' -q -- printf '<%s>|' 'a  b' c '' "it's" </dev/null
-	userspace "-q: only the command's output"    0   '^quiet-output$'          -q -- echo quiet-output </dev/null
-	if grep -q 'Linux version' "$T/out"; then bad "Linux user space: -q hides the kernel's messages"; else ok "Linux user space: -q hides the kernel's messages"; fi
-	userspace "-c 3: nproc is 3"                 0   '^3$'                     -q -c 3 -- nproc </dev/null
-	userspace "-m 512M: MemTotal within 10%"     0   '^MemTotal: +(4[7-9][0-9]|5[0-6][0-9])[0-9]{3} kB$' -q -m 512M -- grep MemTotal /proc/meminfo </dev/null
-	# Typed only once the shell is up: the 8250 driver empties the FIFO at probe.
-	userspace "interactive shell, exit ends with 0" 0 '^from-the-shell$' < <(sleep 15; printf 'echo from-the-shell\nexit\n')
-	userspace "poweroff ends lguest with 0" 0 '' < <(sleep 15; printf 'poweroff\n')
-	userspace "--console virtio: the command on hvc0" 0 '^via-hvc0$' -q --console virtio -- echo via-hvc0 </dev/null
-	truncate -s 64M "$T/fs.img"
-	userspace "mkfs, mount, write, sync, read back on vda" 0 '^data-survives$' -q --disk "$T/fs.img" -- \
-		sh -c 'mkfs.ext2 -q /dev/vda && mount /dev/vda /mnt && echo data-survives >/mnt/f && sync && umount /mnt && mount /dev/vda /mnt && cat /mnt/f' </dev/null
-	userspace "a guest kernel panic: non-zero, said, terminal restored" 71 'the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
+# Where this host's KVM cannot run guest user space (kvm-pvm), one level
+# down: KVM inside QEMU's software CPU with SVM (tests/nested.sh).
+linux_userspace_nested() {
+	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
+	if [ ! -f build/nested/kvm.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
+	tests/nested.sh "$BUILD" >"$T/nested.out" 2>&1
+	userspace_count "$what" <"$T/nested.out"
+	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
+		|| bad "$what: the nested host ran every test to the end" "$(tail -5 "$T/nested.out")"
 }
 
 linux_tests() {
@@ -298,10 +300,11 @@ linux_tests() {
 	if [ -n "$pvm" ]; then
 		linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 72" 72 \
 			"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
-		not_runnable+=("Linux user space: -- CMD exit status, output, shell, nproc, MemTotal, mkfs/mount/sync in the guest")
+		linux_userspace_nested
+		not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
 	else
 		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
-		linux_userspace
+		userspace_count "Linux user space" < <(tests/userspace.sh "$L")
 	fi
 	linux_check rootrw "Linux: virtio_blk reports vda with the image's capacity" '*' '\[vda\] 16384 512-byte logical blocks'
 	linux_check rootrw "Linux: ext2 root mounted read-write from virtio-blk" '*' 'VFS: Mounted root \(ext[24] filesystem\) on device'

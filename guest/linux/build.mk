@@ -6,6 +6,9 @@
 #                        guest/linux/kernel.config) and a busybox initramfs
 #   make guest-debian    build/guest/debian/vmlinuz + initramfs.cpio: Debian's
 #                        stock kernel, /init loads its virtio modules
+#   make nested-kit      build/nested/vmlinuz + kvm.cpio: Debian's kernel and
+#                        its KVM modules, where tests/nested.sh runs the
+#                        user-space tests on a host whose KVM cannot
 # The work is done (and cached in ${LGUEST_CACHE:-/var/cache/lguest}) by
 # guest/linux/build.sh; a rebuild with a warm cache only copies files.
 
@@ -26,4 +29,7 @@ $(DEFAULT_GUEST_KERNEL) $(LG_LINUX_OUT)/System.map $(DEFAULT_GUEST_INITRD) &: $(
 guest-debian:
 	$(LG_LINUX)/build.sh debian $(LG_LINUX_OUT)/debian
 
-.PHONY: default-guest guest-debian
+nested-kit:
+	$(LG_LINUX)/build.sh nested build/nested
+
+.PHONY: default-guest guest-debian nested-kit

@@ -5,6 +5,9 @@
 #                             and busybox initramfs (OUTDIR/initramfs.cpio)
 #   build.sh debian  OUTDIR   Debian's stock kernel (OUTDIR/vmlinuz) and an
 #                             initramfs that loads its virtio modules
+#   build.sh nested  OUTDIR   Debian's stock kernel and its KVM modules
+#                             (OUTDIR/kvm.cpio), the host the user-space
+#                             tests run in where KVM cannot (tests/nested.sh)
 #
 # Downloads and builds are cached in ${LGUEST_CACHE:-/var/cache/lguest}, keyed
 # by package version and a hash of our inputs (kernel.config, this script,
@@ -15,8 +18,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${LGUEST_CACHE:-/var/cache/lguest}
 JOBS=${JOBS:-$(nproc)}
-WHAT=${1:?usage: build.sh default|debian OUTDIR}
-OUT=${2:?usage: build.sh default|debian OUTDIR}
+WHAT=${1:?usage: build.sh default|debian|nested OUTDIR}
+OUT=${2:?usage: build.sh default|debian|nested OUTDIR}
 FETCHED=0 BUILT=0          # did this run download or build anything?
 
 msg() { echo "guest/linux: $*"; }
@@ -181,50 +184,69 @@ make_initramfs() {
 }
 
 # --- Debian's stock kernel ----------------------------------------------------
-build_debian() {
-	local pkg ver root kver list m ko
-	# Newest linux-image-6.1.0-N-amd64 the package lists know.
-	pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{ print $1 }' | sort -V | tail -n 1)
-	[ -n "$pkg" ] || { apt-get update >/dev/null 2>&1 || no_archive "apt-get update"
-		pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{ print $1 }' | sort -V | tail -n 1); }
-	[ -n "$pkg" ] || die "no linux-image-6.1.0-*-amd64 in Debian's archive"
-	ver=$(candidate "$pkg")
-	fetch "$pkg" "$ver"
-	root=$CACHE/debian/$pkg-$ver
-	unpack "$DEB" "$root"
-	kver=${pkg#linux-image-}
-	mkdir -p "$OUT"
-	cp "$root/boot/vmlinuz-$kver" "$OUT/vmlinuz"
-	# Extra initramfs entries: the modules, and /etc/lg-modules, the order /init
-	# loads them in (each after the ones it depends on).
-	list=$CACHE/debian/$pkg-$ver.list
-	rm -f "$list" "$root.modules"
-	mkdir -p "$root.mods"
+# debian_kernel OUT: Debian's newest linux-image-6.1.0-N-amd64 fetched and
+# unpacked (sets PKG VER ROOT KVER), its vmlinuz copied to OUT/vmlinuz.
+debian_kernel() {
+	PKG=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{ print $1 }' | sort -V | tail -n 1)
+	[ -n "$PKG" ] || { apt-get update >/dev/null 2>&1 || no_archive "apt-get update"
+		PKG=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' | awk '{ print $1 }' | sort -V | tail -n 1); }
+	[ -n "$PKG" ] || die "no linux-image-6.1.0-*-amd64 in Debian's archive"
+	VER=$(candidate "$PKG")
+	fetch "$PKG" "$VER"
+	ROOT=$CACHE/debian/$PKG-$VER
+	unpack "$DEB" "$ROOT"
+	KVER=${PKG#linux-image-}
+	mkdir -p "$1"
+	cp "$ROOT/boot/vmlinuz-$KVER" "$1/vmlinuz"
+}
+
+# module_list NAME MODULE...: initramfs entries ($ROOT.NAME.list) for these
+# modules of the unpacked kernel, and /etc/lg-modules, the order /init loads
+# them in (each after the ones its "depends=" names).
+module_list() {
+	local name=$1 list=$ROOT.$1.list mods=$ROOT.$1.mods loaded=" " m ko dep; shift
+	rm -rf "$list" "$mods" "$mods.order" && mkdir -p "$mods"
 	echo "dir /lib 755 0 0" >>"$list"
 	echo "dir /lib/modules 755 0 0" >>"$list"
-	local loaded=" " dep
-	for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
-		 virtio_blk failover net_failover virtio_net virtio_console virtio_rng; do
+	for m in "$@"; do
 		# Files may use - where the module name has _ (virtio-rng.ko).
-		ko=$(find "$root/lib/modules/$kver" \( -name "$m.ko" -o -name "${m//_/-}.ko" \
+		ko=$(find "$ROOT/lib/modules/$KVER" \( -name "$m.ko" -o -name "${m//_/-}.ko" \
 			-o -name "$m.ko.xz" -o -name "${m//_/-}.ko.xz" \) | head -n 1)
-		[ -n "$ko" ] || die "$m.ko not in $pkg"
-		case "$ko" in *.xz) xz -dc "$ko" >"$root.mods/$m.ko" ;; *) cp "$ko" "$root.mods/$m.ko" ;; esac
-		# Check the order: what the module's "depends=" names must be loaded.
-		for dep in $(tr '\0' '\n' <"$root.mods/$m.ko" | sed -n 's/^depends=//p' | tr , ' '); do
-			case "$loaded" in *" $dep "*) ;; *) die "$m needs $dep loaded first" ;; esac
+		[ -n "$ko" ] || die "$m.ko not in $PKG"
+		case "$ko" in *.xz) xz -dc "$ko" >"$mods/$m.ko" ;; *) cp "$ko" "$mods/$m.ko" ;; esac
+		for dep in $(tr '\0' '\n' <"$mods/$m.ko" | sed -n 's/^depends=//p' | tr , ' '); do
+			case "$loaded" in *" ${dep//-/_} "*) ;; *) die "$m needs $dep loaded first" ;; esac
 		done
-		loaded="$loaded$m "
-		echo "file /lib/modules/$m.ko $root.mods/$m.ko 644 0 0" >>"$list"
-		echo "$m" >>"$root.modules"
+		loaded="$loaded${m//-/_} "
+		echo "file /lib/modules/$m.ko $mods/$m.ko 644 0 0" >>"$list"
+		echo "$m" >>"$mods.order"
 	done
-	echo "file /etc/lg-modules $root.modules 644 0 0" >>"$list"
-	make_initramfs "$OUT/initramfs.cpio" "$list"
+	echo "file /etc/lg-modules $mods.order 644 0 0" >>"$list"
+	LIST=$list
+}
+
+build_debian() {
+	debian_kernel "$OUT"
+	module_list virtio virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+		virtio_blk failover net_failover virtio_net virtio_console virtio_rng
+	make_initramfs "$OUT/initramfs.cpio" "$LIST"
 	if [ $FETCHED = 0 ] && [ $BUILT = 0 ]; then
-		msg "debian guest: $pkg $ver and its initramfs copied from cache $CACHE (nothing fetched or built)"
+		msg "debian guest: $PKG $VER and its initramfs copied from cache $CACHE (nothing fetched or built)"
 	else
-		msg "debian guest: $OUT/vmlinuz ($pkg $ver), $OUT/initramfs.cpio"
+		msg "debian guest: $OUT/vmlinuz ($PKG $VER), $OUT/initramfs.cpio"
 	fi
+}
+
+# --- a host with KVM on (emulated) SVM, for the user-space tests ---------------
+# Where the host's KVM cannot run guest user space (kvm-pvm), the tests boot
+# Debian's kernel under QEMU's software CPU with SVM, load KVM there, and run
+# lguest inside it (tests/nested.sh).  OUT/vmlinuz and OUT/kvm.cpio: the
+# modules, appended by the tests to the default initramfs.
+build_nested() {
+	debian_kernel "$OUT"
+	module_list kvm irqbypass kvm ccp kvm-amd
+	python3 "$HERE/mkcpio.py" "$LIST" "$OUT/kvm.cpio"
+	msg "nested host: $OUT/vmlinuz ($PKG $VER), $OUT/kvm.cpio ($(cat "$ROOT.kvm.mods.order" | tr '\n' ' '))"
 }
 
 mkdir -p "$CACHE"
@@ -238,5 +260,6 @@ default)
 		msg "default guest: $OUT/vmlinux ($(du -k "$OUT/vmlinux" | cut -f1) KiB), $OUT/initramfs.cpio ($(du -k "$OUT/initramfs.cpio" | cut -f1) KiB)"
 	fi ;;
 debian) build_debian ;;
-*) die "unknown target $WHAT (default or debian)" ;;
+nested) build_nested ;;
+*) die "unknown target $WHAT (default, debian or nested)" ;;
 esac

@@ -10,6 +10,7 @@
  */
 #include <asm/unistd.h>     /* __NR_* */
 #include <linux/reboot.h>   /* LINUX_REBOOT_* */
+#include <asm/ioctls.h>     /* TCSBRK */
 
 #define DEBUG_EXIT_PORT 0xf4
 
@@ -50,6 +51,12 @@ __attribute__((used, noreturn)) static void lg_main(long *sp)
 				goto usage;
 		}
 	}
+
+	/* What the command wrote may still sit in the console driver's buffer:
+	 * wait until it has gone out (tcdrain), or the launcher would end
+	 * before the last lines reach it. */
+	sys(__NR_ioctl, 1, TCSBRK, 1, 0);
+	sys(__NR_ioctl, 2, TCSBRK, 1, 0);
 
 	/* Ask for access to the one port, then write the status byte to it. */
 	if (sys(__NR_ioperm, DEBUG_EXIT_PORT, 1, 1, 0) == 0)

@@ -1,0 +1,60 @@
+#!/bin/sh
+# The Linux user-space tests: each boots the default guest with LGUEST and
+# checks what a user sees: the command's output, its exit status, the shell.
+# POSIX sh (busybox too): it runs on a host with VMX/SVM, and inside the
+# nested host of tests/nested.sh where this host's KVM cannot run guest user
+# space.  Prints "ok   NAME" / "FAIL NAME" (+ indented detail) per test.
+#   tests/userspace.sh LGUEST
+L=${1:?usage: tests/userspace.sh LGUEST}
+T=$(mktemp -d "${TMPDIR:-/tmp}/lguest-us.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+# us NAME STATUS REGEX [lguest run args...] (stdin is the guest's console input)
+us() {
+	name=$1 want=$2 re=$3; shift 3
+	timeout 120 "$L" run "$@" >"$T/raw" 2>&1
+	rc=$?
+	tr -d '\r' <"$T/raw" >"$T/out"
+	if [ "$rc" = "$want" ] && grep -Eq -- "$re" "$T/out"; then echo "ok   $name"
+	else echo "FAIL $name"; echo "     status $rc (want $want), output must match: $re"
+		tail -n 5 "$T/out" | sed 's/^/     /'; fi
+}
+
+# shell NAME INPUT: the interactive shell, typed to once its prompt is up.
+shell() {
+	rm -f "$T/in" && mkfifo "$T/in"
+	timeout 120 "$L" run <"$T/in" >"$T/raw" 2>&1 &
+	pid=$!
+	exec 3>"$T/in"
+	i=0
+	until tr -d '\r' <"$T/raw" | grep -Eq '^[^ ]* # ' || [ $i -ge 600 ]; do sleep 0.1; i=$((i + 1)); done
+	printf "$2" >&3
+	exec 3>&-
+	wait $pid
+	echo $? >"$T/rc"
+}
+
+us "-- echo: output and status 0"     0   '^hello from the guest$' -- echo hello from the guest </dev/null
+us "-- exit status passed through"    42  ''                        -- sh -c 'exit 42' </dev/null
+us "-- a missing command is 127"      127 'not found'               -- no-such-command </dev/null
+us "-- quoting kept"                  0   "<a  b>\|<c>\|<>\|<it's>\|" -q -- printf '<%s>|' 'a  b' c '' "it's" </dev/null
+us "-q: only the command's output"    0   '^quiet-output$'          -q -- echo quiet-output </dev/null
+if [ "$(grep -cv '^quiet-output$' "$T/out")" = 0 ]; then echo "ok   -q hides the kernel's messages"
+else echo "FAIL -q hides the kernel's messages"; head -n 3 "$T/out" | sed 's/^/     /'; fi
+us "-c 3: nproc is 3"                 0   '^3$'                     -q -c 3 -- nproc </dev/null
+us "-m 512M: MemTotal within 10%"     0   '^MemTotal: +(4[7-9][0-9]|5[0-6][0-9])[0-9]{3} kB$' -q -m 512M -- grep MemTotal /proc/meminfo </dev/null
+us "--console virtio: the command on hvc0" 0 '^via-hvc0$'       -q --console virtio -- echo via-hvc0 </dev/null
+truncate -s 64M "$T/fs.img"
+us "mkfs, mount, write, sync, read back on vda" 0 '^data-survives$' -q --disk "$T/fs.img" -- \
+	sh -c 'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo data-survives >/mnt/f && sync && umount /mnt && mount /dev/vda /mnt && cat /mnt/f' </dev/null
+us "a guest kernel panic: status 71 and one line" 71 '^lguest: the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
+shell "interactive shell" 'echo from-the-shell\nexit\n'
+if [ "$(cat "$T/rc")" = 0 ] && tr -d '\r' <"$T/raw" | grep -q '^from-the-shell$'; then echo "ok   interactive shell: typed command runs, exit ends with 0"
+else echo "FAIL interactive shell: typed command runs, exit ends with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+shell "poweroff" 'poweroff\n'
+if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
+else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+# Not a test: what `-- true` costs end to end here (the boot benchmark is bench/boot).
+ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+s=$(ms); "$L" run -q -- true </dev/null >/dev/null 2>&1; rc=$?; e=$(ms)
+echo "info: -- true, start to exit: $((e - s)) ms (status $rc)"

@@ -23,13 +23,15 @@ trap 'rm -rf "$T"' EXIT
 	echo "file /usr/share/lguest/vmlinux build/guest/vmlinux 644 0 0"
 	echo "file /usr/share/lguest/initramfs.cpio build/guest/initramfs.cpio 644 0 0"
 	echo "file /usr/bin/userspace.sh tests/userspace.sh 755 0 0"
+	[ -z "${NESTED_LIST:-}" ] || cat "$NESTED_LIST"     # more, e.g. bench/nested's QEMU
 } >"$T/list"
 python3 guest/linux/mkcpio.py "$T/list" "$T/payload.cpio" || exit 1
 cat build/guest/initramfs.cpio "$N/kvm.cpio" "$T/payload.cpio" >"$T/host.cpio"
 
 # One CPU: with two, QEMU's threaded TCG hung in about one run of ten (the
 # nested host stopped, timers and all); with one, none in dozens of runs.
-# NESTED_SMP=N to try again; NESTED_CMD to run something else there.
+# NESTED_SMP=N to try again; NESTED_CMD to run something else there, and
+# NESTED_LIST (gen_init_cpio lines) to add files for it.
 cmd=$(printf '%s' "${NESTED_CMD:-userspace.sh /usr/bin/lguest}; echo nested: done" | base64 -w0)
 timeout -k 5 300 qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt,+nrip-save -smp ${NESTED_SMP:-1} -m 2G \
 	-M pc -nodefaults -no-user-config -display none -serial stdio -no-reboot \

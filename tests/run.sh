@@ -6,6 +6,7 @@
 #   tests/run.sh [BUILD...]        (default: build)
 set -u
 [ $# -gt 0 ] || set -- build
+BUILDS=("$@")
 G=build/guest/test
 T=$(mktemp -d /tmp/lguest-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
@@ -300,12 +301,15 @@ linux_tests() {
 	if [ -n "$pvm" ]; then
 		linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 72" 72 \
 			"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
-		linux_userspace_nested
+		for BUILD in "${BUILDS[@]}"; do linux_userspace_nested; done
 		not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
 	else
 		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
-		userspace_count "Linux user space" < <(tests/userspace.sh "$L")
+		for BUILD in "${BUILDS[@]}"; do
+			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest")
+		done
 	fi
+	BUILD=$1
 	linux_check rootrw "Linux: virtio_blk reports vda with the image's capacity" '*' '\[vda\] 16384 512-byte logical blocks'
 	linux_check rootrw "Linux: ext2 root mounted read-write from virtio-blk" '*' 'VFS: Mounted root \(ext[24] filesystem\) on device'
 	[ "$(sha "$T/root.img")" != "$rw_before" ] && ok "Linux: the rw mount's superblock write reached the host file" \

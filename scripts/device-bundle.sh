@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prepares, on this machine, what scripts/device-check.sh needs on a lent
+# machine that has no network and none of our libraries: lguest and the unit
+# tests linked statically, and .dev/q.tar.xz: QEMU with its library closure,
+# Debian's loader, the ROMs it boots with, GNU time and busybox (for host
+# tools the machine may lack).  Then run, through the device tool:
+#   scripts/device-check.sh   carrying the paths this script prints last.
+# Afterwards `rm build/lguest build/unit && make` goes back to the normal build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+make -s
+rm -f build/lguest build/unit
+make -s build/lguest build/unit LDFLAGS=-static
+q=$(mktemp -d) && trap 'rm -rf "$q"' EXIT
+mkdir -p "$q/q/lib" "$q/q/share" .dev
+Q=$(command -v qemu-system-x86_64) || { echo "no qemu-system-x86_64: apt-get install qemu-system-x86"; exit 1; }
+cp "$Q" "$q/q/"
+ldd "$Q" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | xargs -I{} cp -L {} "$q/q/lib/"
+cp -L /lib64/ld-linux-x86-64.so.2 /usr/bin/time "$q/q/"
+cp -L /usr/share/seabios/bios-256k.bin /usr/share/qemu/{linuxboot_dma,kvmvapic,pvh,multiboot_dma}.bin \
+	/usr/share/qemu/qboot.rom "$q/q/share/"
+cp "$q/q/share/qboot.rom" "$q/q/share/bios-microvm.bin"
+cp "$(find "${LGUEST_CACHE:-/var/cache/lguest}/busybox" -path '*bin/busybox' -type f | head -n 1)" "$q/q/busybox"
+tar cJf .dev/q.tar.xz -C "$q" q
+[ ! -d /sys/module/kvm_pvm ] || make -s nested-kit
+echo "carry: build/lguest build/unit build/guest/test build/guest/vmlinux build/guest/initramfs.cpio build/nested .dev"

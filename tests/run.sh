@@ -267,7 +267,7 @@ linux_userspace_nested() {
 	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
 	if ! command -v qemu-system-x86_64 >/dev/null; then
 		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
-	if [ ! -f build/nested/kvm.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
+	if [ ! -f build/nested/initramfs.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
 	tests/nested.sh "$BUILD" >"$T/nested.out" 2>&1
 	userspace_count "$what" <"$T/nested.out"
 	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
@@ -306,7 +306,7 @@ linux_tests() {
 	else
 		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
 		for BUILD in "${BUILDS[@]}"; do
-			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest")
+			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest" build/nested)
 		done
 	fi
 	BUILD=$1

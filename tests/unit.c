@@ -265,6 +265,37 @@ static void test_mptable(void)
 	free(r.host);
 }
 
+/* PkgLength at p: the length it encodes (counting itself). */
+static size_t pkglength(const uint8_t *p)
+{
+	int extra = p[0] >> 6;
+	size_t len = extra ? p[0] & 0xf : p[0] & 0x3f;
+	for (int i = 1; i <= extra; i++)
+		len |= (size_t)p[i] << (4 + 8 * (i - 1));
+	return len;
+}
+
+static void test_dsdt(const uint8_t *t)
+{
+	uint32_t len;
+	memcpy(&len, t + 4, 4);
+	CHECK(len > 36 && len < BOOT_ACPI_SIZE && sum(t, len) == 0);
+	/* COM1 and PCI0 are devices whose lengths are right: PCI0, the last
+	 * object, ends where the table does; COM1 ends where PCI0 starts. */
+	const uint8_t *com1 = memmem(t, len, "COM1", 4), *pci0 = memmem(t, len, "PCI0", 4);
+	CHECK(com1 && pci0 && com1 < pci0);
+	if (!com1 || !pci0)
+		return;
+	const uint8_t *c = com1 - 1, *p = pci0 - 2;    /* one- and two-byte PkgLength */
+	CHECK(c[-2] == 0x5b && c[-1] == 0x82 && p[-2] == 0x5b && p[-1] == 0x82);
+	CHECK(c + pkglength(c) == p - 2 && p + pkglength(p) == t + len);
+	CHECK(memmem(t, len, "_PRT", 4) && memmem(t, len, "\x41\xd0\x0a\x03", 4));  /* PNP0A03 */
+	/* Too little room: the length says so, nothing written past it. */
+	uint8_t small[64];
+	memset(small, 0xee, sizeof(small));
+	CHECK(dsdt_body(small, 32) > 32 && small[32] == 0xee && small[63] == 0xee);
+}
+
 static void test_acpi(void)
 {
 	struct guest_ram r = { .host = calloc(1, 2 << 20) };
@@ -292,6 +323,7 @@ static void test_acpi(void)
 			memcpy(&flags, t + 112, 4);
 			CHECK(len == 276 && (flags & (1u << 20)) && t[244] == 1 && t[248] == 0x00 && t[249] == 0x06);
 			CHECK(!memcmp(r.host + dsdt, "DSDT", 4) && !memcmp(r.host + dsdt + 37, "_S5_", 4));
+			test_dsdt(r.host + dsdt);
 			seen |= 1;
 		}
 		if (!memcmp(t, "APIC", 4)) {
@@ -303,6 +335,7 @@ static void test_acpi(void)
 		}
 	}
 	CHECK(seen == 3);
+	CHECK(acpi_write(&r, 64) == 0);                  /* the most vCPUs still fit */
 	free(r.host);
 }
 

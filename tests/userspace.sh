@@ -4,8 +4,11 @@
 # POSIX sh (busybox too): it runs on a host with VMX/SVM, and inside the
 # nested host of tests/nested.sh where this host's KVM cannot run guest user
 # space.  Prints "ok   NAME" / "FAIL NAME" (+ indented detail) per test.
-#   tests/userspace.sh LGUEST
-L=${1:?usage: tests/userspace.sh LGUEST}
+# DEBIAN: a folder with Debian's stock kernel (vmlinuz) and its initramfs
+# (build/nested, make nested-kit): a distribution kernel boots too.
+#   tests/userspace.sh LGUEST DEBIAN
+L=${1:?usage: tests/userspace.sh LGUEST DEBIAN}
+DEB=${2:?usage: tests/userspace.sh LGUEST DEBIAN}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lguest-us.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
@@ -54,6 +57,15 @@ else echo "FAIL interactive shell: typed command runs, exit ends with 0"; echo "
 shell "poweroff" 'poweroff\n'
 if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
 else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+# Debian's kernel boots with ACPI: it finds COM1, the PCI bridge and its
+# interrupts in our DSDT (src/boot/dsdt.c), then loads its virtio modules.
+mkdir "$T/deb" && ln -s "$(cd "$DEB" && pwd)/vmlinuz" "$T/deb/vmlinux" &&
+	ln -s "$(cd "$DEB" && pwd)/initramfs.cpio" "$T/deb/initramfs.cpio"
+truncate -s 16M "$T/deb.img"
+export LGUEST_GUEST_DIR="$T/deb"
+us "Debian's stock kernel: console, virtio-blk and virtio-rng, the status" 7 '^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8$' \
+	-q -m 512M --disk "$T/deb.img" -- sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c)"; exit 7' </dev/null
+unset LGUEST_GUEST_DIR
 # Not a test: what `-- true` costs end to end here (the boot benchmark is bench/boot).
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 s=$(ms); "$L" run -q -- true </dev/null >/dev/null 2>&1; rc=$?; e=$(ms)

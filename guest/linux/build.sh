@@ -5,9 +5,10 @@
 #                             and busybox initramfs (OUTDIR/initramfs.cpio)
 #   build.sh debian  OUTDIR   Debian's stock kernel (OUTDIR/vmlinuz) and an
 #                             initramfs that loads its virtio modules
-#   build.sh nested  OUTDIR   Debian's stock kernel and its KVM modules
-#                             (OUTDIR/kvm.cpio), the host the user-space
-#                             tests run in where KVM cannot (tests/nested.sh)
+#   build.sh nested  OUTDIR   Debian's stock kernel, its KVM modules
+#                             (OUTDIR/kvm.cpio) and its guest initramfs: the
+#                             host the user-space tests run in where KVM
+#                             cannot (tests/nested.sh), and a guest they boot
 #
 # Downloads and builds are cached in ${LGUEST_CACHE:-/var/cache/lguest}, keyed
 # by package version and a hash of our inputs (kernel.config, this script,
@@ -225,10 +226,12 @@ module_list() {
 	LIST=$list
 }
 
+VIRTIO_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci
+	virtio_blk failover net_failover virtio_net virtio_console virtio_rng"
+
 build_debian() {
 	debian_kernel "$OUT"
-	module_list virtio virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
-		virtio_blk failover net_failover virtio_net virtio_console virtio_rng
+	module_list virtio $VIRTIO_MODULES
 	make_initramfs "$OUT/initramfs.cpio" "$LIST"
 	if [ $FETCHED = 0 ] && [ $BUILT = 0 ]; then
 		msg "debian guest: $PKG $VER and its initramfs copied from cache $CACHE (nothing fetched or built)"
@@ -246,7 +249,11 @@ build_nested() {
 	debian_kernel "$OUT"
 	module_list kvm irqbypass kvm ccp kvm-amd
 	python3 "$HERE/mkcpio.py" "$LIST" "$OUT/kvm.cpio"
-	msg "nested host: $OUT/vmlinuz ($PKG $VER), $OUT/kvm.cpio ($(cat "$ROOT.kvm.mods.order" | tr '\n' ' '))"
+	# The same kernel as a guest, as make guest-debian builds it: the tests
+	# boot it under lguest too (a distribution kernel, ACPI and all).
+	module_list virtio $VIRTIO_MODULES
+	make_initramfs "$OUT/initramfs.cpio" "$LIST"
+	msg "nested host: $OUT/vmlinuz ($PKG $VER), $OUT/kvm.cpio ($(tr '\n' ' ' <"$ROOT.kvm.mods.order")), $OUT/initramfs.cpio"
 }
 
 mkdir -p "$CACHE"

@@ -2,8 +2,8 @@
  * Kernels built with ACPI look for an RSDP instead of an MP table.  We
  * give them the least that works: hardware-reduced ACPI (no PM timer, no
  * SCI, no legacy fixed hardware), so the FADT's only job is to point at the
- * DSDT and at a sleep control register, and the DSDT's only content is
- * \_S5, the "soft off" sleep type.  A guest powers off by writing
+ * DSDT and at a sleep control register; the DSDT (dsdt.c) names \_S5, the
+ * "soft off" sleep type, COM1 and the PCI host bridge.  A guest powers off by writing
  * SLP_TYP(5) << 2 | SLP_EN to that register, our port 0x600 (platform.c).
  * The MADT lists the local APICs and the IOAPIC, as the MP table does.
  * The RSDP sits at 0xE0000, where a BIOS would leave it; the zero page and
@@ -64,13 +64,13 @@ static uint32_t finish(struct acpi_header *h, uint32_t len)
 	return (len + 15) & ~15u;
 }
 
-static uint32_t dsdt(uint8_t *p)
+static uint32_t dsdt(uint8_t *p, size_t cap)
 {
-	/* Name (_S5, Package (4) { 5, 0, 0, 0 }) */
-	static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x07, 0x04, 0x0a, 0x05, 0, 0, 0 };
 	struct acpi_header *h = table(p, "DSDT", 2);
-	memcpy(h + 1, s5, sizeof(s5));
-	return finish(h, sizeof(*h) + sizeof(s5));
+	size_t n = dsdt_body((uint8_t *)(h + 1), cap - sizeof(*h));
+	if (n > cap - sizeof(*h))
+		return 0;
+	return finish(h, (uint32_t)(sizeof(*h) + n));
 }
 
 static uint32_t fadt(uint8_t *p, uint64_t dsdt_addr)
@@ -118,7 +118,10 @@ int acpi_write(const struct guest_ram *r, int ncpus)
 	memset(base, 0, BOOT_ACPI_SIZE);
 	uint32_t off = 48;                                /* RSDP first, then tables */
 	uint64_t dsdt_addr = BOOT_ACPI + off;
-	off += dsdt(base + off);
+	uint32_t n = dsdt(base + off, BOOT_ACPI_SIZE - off - 1024);  /* FADT, MADT, XSDT after */
+	if (!n)
+		return fail("the DSDT does not fit its room");
+	off += n;
 	uint64_t fadt_addr = BOOT_ACPI + off;
 	off += fadt(base + off, dsdt_addr);
 	uint64_t madt_addr = BOOT_ACPI + off;

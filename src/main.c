@@ -12,6 +12,7 @@
 #include "core/vm.h"
 #include "hw/pci.h"
 #include "hw/platform.h"
+#include "hw/rtc.h"
 #include "hw/serial.h"
 #include "util.h"
 #include "virtio/devices.h"
@@ -44,6 +45,7 @@ static const char usage[] =
 
 static struct vm vm;
 static struct serial com1;
+static struct rtc rtc;
 static struct pci_bus pci;
 
 /* The PCI bus and the virtio devices on it. */
@@ -131,7 +133,8 @@ static int run(int argc, char **argv)
 	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
-	    platform_init(&vm) < 0 || serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||
+	    platform_init(&vm) < 0 || rtc_init(&rtc, &vm) < 0 ||
+	    serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||
 	    add_devices(&c) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
 	    boot_kernel(&vm, &a) < 0)

@@ -7,11 +7,13 @@
 #include "guest.h"
 #include "core/bus.h"
 #include "core/memory.h"
+#include "hw/rtc.h"
 #include "virtio/virtqueue.h"
 #include "util.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int passed, failed;
 #define CHECK(cond) check((cond), #cond, __LINE__)
@@ -280,20 +282,37 @@ static void test_dsdt(const uint8_t *t)
 	uint32_t len;
 	memcpy(&len, t + 4, 4);
 	CHECK(len > 36 && len < BOOT_ACPI_SIZE && sum(t, len) == 0);
-	/* COM1 and PCI0 are devices whose lengths are right: PCI0, the last
-	 * object, ends where the table does; COM1 ends where PCI0 starts. */
-	const uint8_t *com1 = memmem(t, len, "COM1", 4), *pci0 = memmem(t, len, "PCI0", 4);
-	CHECK(com1 && pci0 && com1 < pci0);
-	if (!com1 || !pci0)
+	/* COM1, RTC_ and PCI0 are devices whose lengths are right: each ends
+	 * where the next starts, PCI0, the last object, where the table does. */
+	const uint8_t *com1 = memmem(t, len, "COM1", 4), *rtc = memmem(t, len, "RTC_", 4);
+	const uint8_t *pci0 = memmem(t, len, "PCI0", 4);
+	CHECK(com1 && rtc && pci0 && com1 < rtc && rtc < pci0);
+	if (!com1 || !rtc || !pci0)
 		return;
-	const uint8_t *c = com1 - 1, *p = pci0 - 2;    /* one- and two-byte PkgLength */
-	CHECK(c[-2] == 0x5b && c[-1] == 0x82 && p[-2] == 0x5b && p[-1] == 0x82);
-	CHECK(c + pkglength(c) == p - 2 && p + pkglength(p) == t + len);
+	const uint8_t *c = com1 - 1, *r = rtc - 1, *p = pci0 - 2;    /* PkgLength: 1, 1, 2 bytes */
+	CHECK(c[-2] == 0x5b && c[-1] == 0x82 && r[-2] == 0x5b && r[-1] == 0x82 && p[-2] == 0x5b && p[-1] == 0x82);
+	CHECK(c + pkglength(c) == r - 2 && r + pkglength(r) == p - 2 && p + pkglength(p) == t + len);
 	CHECK(memmem(t, len, "_PRT", 4) && memmem(t, len, "\x41\xd0\x0a\x03", 4));  /* PNP0A03 */
 	/* Too little room: the length says so, nothing written past it. */
 	uint8_t small[64];
 	memset(small, 0xee, sizeof(small));
 	CHECK(dsdt_body(small, 32) > 32 && small[32] == 0xee && small[63] == 0xee);
+}
+
+static void test_rtc(void)
+{
+	struct rtc r = { .index = 0 };
+	time_t now = time(NULL);
+	struct tm t;
+	gmtime_r(&now, &t);
+	uint8_t y = rtc_read(&r, 9), c = rtc_read(&r, 0x32);
+	CHECK(!(rtc_read(&r, 10) & 0x80));                /* no update in progress */
+	CHECK(rtc_read(&r, 11) == 0x02 && rtc_read(&r, 13) == 0x80);
+	CHECK((y >> 4) * 10 + (y & 15) == t.tm_year % 100 && (c >> 4) * 10 + (c & 15) == (t.tm_year + 1900) / 100);
+	uint8_t m = rtc_read(&r, 8), s = rtc_read(&r, 0);
+	CHECK((m >> 4) * 10 + (m & 15) == t.tm_mon + 1 && (s & 15) < 10 && (s >> 4) < 6);
+	r.cmos[0x40] = 0x5a;
+	CHECK(rtc_read(&r, 0x40) == 0x5a && rtc_read(&r, 0xc0) == 0x5a);  /* index is 7 bits */
 }
 
 static void test_acpi(void)
@@ -470,6 +489,7 @@ int main(void)
 	test_boot_header();
 	test_mptable();
 	test_acpi();
+	test_rtc();
 	test_virtqueue();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;

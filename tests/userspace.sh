@@ -57,14 +57,14 @@ else echo "FAIL interactive shell: typed command runs, exit ends with 0"; echo "
 shell "poweroff" 'poweroff\n'
 if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
 else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
-# Debian's kernel boots with ACPI: it finds COM1, the PCI bridge and its
-# interrupts in our DSDT (src/boot/dsdt.c), then loads its virtio modules.
+# Debian's kernel boots with ACPI: it finds COM1, the clock, the PCI bridge
+# and its interrupts in our DSDT (src/boot/dsdt.c), loads its virtio modules.
 mkdir "$T/deb" && ln -s "$(cd "$DEB" && pwd)/vmlinuz" "$T/deb/vmlinux" &&
 	ln -s "$(cd "$DEB" && pwd)/initramfs.cpio" "$T/deb/initramfs.cpio"
 truncate -s 16M "$T/deb.img"
 export LGUEST_GUEST_DIR="$T/deb"
-us "Debian's stock kernel: console, virtio-blk and virtio-rng, the status" 7 '^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8$' \
-	-q -m 512M --disk "$T/deb.img" -- sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c)"; exit 7' </dev/null
+us "Debian's stock kernel: console, virtio-blk, virtio-rng, the RTC, the status" 7 '^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8 rtc=rtc_cmos$' \
+	-q -m 512M --disk "$T/deb.img" -- sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c) rtc=$(cut -d" " -f1 /sys/class/rtc/rtc0/name)"; exit 7' </dev/null
 unset LGUEST_GUEST_DIR
 # Not a test: what `-- true` costs end to end here (the boot benchmark is bench/boot).
 ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }

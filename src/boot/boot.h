@@ -71,7 +71,7 @@ int cpu_boot_pvh(struct vcpu *v, const struct guest_ram *r, uint64_t entry, uint
 
 /* mptable.c: tell the guest about its CPUs and interrupt controllers. */
 int mptable_write(const struct guest_ram *r, int ncpus);
-/* dsdt.c: the DSDT's AML (\_S5, COM1, PCI0) into at most cap bytes; its
+/* dsdt.c: the DSDT's AML (\_S5, COM1, RTC_, PCI0) into at most cap bytes; its
  * length (more than cap: it did not fit). */
 size_t dsdt_body(uint8_t *p, size_t cap);
 /* acpi.c: the same in ACPI tables (RSDP at BOOT_ACPI), and soft-off. */

@@ -1,10 +1,11 @@
 /*T:546 The DSDT: what a distribution kernel needs to find its devices
  * Hardware-reduced ACPI has no legacy interrupt controller, so a kernel that
  * boots with ACPI maps no ISA interrupt and scans no PCI bus on its own: it
- * learns both from the DSDT.  Ours names three things, in AML (ACPI's
+ * learns both from the DSDT.  Ours names four things, in AML (ACPI's
  * bytecode, written here by hand):
  *   \_S5      the "soft off" sleep type (acpi.c's sleep register);
  *   COM1      a PNP0501 UART at 0x3F8, interrupt 4 (serial.c);
+ *   RTC_      the PNP0B00 clock at 0x70 (rtc.c), interrupt 8, never raised;
  *   PCI0      the host bridge (hw/pci.c): bus 0, the config ports, the I/O
  *             and memory windows, and _PRT: slot s's INTA is GSI 16 + s % 8,
  *             the routing the MP table gives kernels without ACPI.
@@ -146,6 +147,11 @@ size_t dsdt_body(uint8_t *p, size_t cap)
 					    0x22, 0x10, 0x00 };                    /* IRQNoFlags () { 4 } */
 	device(&a, "COM1", 0x0105D041, 1);                /* EISAID ("PNP0501") */
 	crs(&a, com1_res, sizeof(com1_res));
+	aml_close(&a);
+	static const uint8_t rtc_res[] = { 0x47, 1, 0x70, 0, 0x70, 0, 1, 2,         /* IO (0x70, 2) */
+					   0x22, 0x00, 0x01 };                      /* IRQNoFlags () { 8 } */
+	device(&a, "RTC_", 0x000BD041, 0);                /* EISAID ("PNP0B00") */
+	crs(&a, rtc_res, sizeof(rtc_res));
 	aml_close(&a);
 	pci0(&a);
 	return a.n;

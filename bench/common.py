@@ -9,6 +9,11 @@ GUESTS = os.path.join(ROOT, "build", "guest", "test")
 # ("/q/ld-linux-x86-64.so.2 --library-path /q/lib /q/qemu-system-x86_64 -L /q/share").
 QEMU = shlex.split(os.environ.get("BENCH_QEMU", "")) or [shutil.which("qemu-system-x86_64")]
 
+# lguest's own kernel command line for the default guest's `-q -- true`
+# (lg.cmd is base64 of "'true'"), given to QEMU too, with a debug-exit port.
+TRUE_APPEND = "console=ttyS0 panic=-1 pci=noearly quiet lg.quiet lg.cmd=J3RydWUn"
+DEBUG_EXIT = ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+
 def need_qemu():
     if not QEMU[0]:
         sys.exit("bench: qemu-system-x86_64 is missing: apt-get install qemu-system-x86")
@@ -20,8 +25,7 @@ def lguest_cmd(guest, append, mem="256M"):
 
 def qemu_cmd(guest, append, mem="256M"):
     return QEMU + ["-M", "microvm", "-accel", "kvm", "-m", mem.rstrip("M"),
-            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio",
-            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-nodefaults", "-no-user-config", "-display", "none", "-serial", "stdio"] + DEBUG_EXIT + [
             "-kernel", os.path.join(GUESTS, guest), "-append", append]
 
 def run(cmd, env=None):

@@ -87,6 +87,17 @@ static void crs(struct aml *a, const uint8_t *res, size_t n)
 	aml_close(a);
 }
 
+/* A legacy device: IO (Decode16, port, port, 1, n) and IRQNoFlags () { irq }. */
+static void isa_device(struct aml *a, const char seg[4], uint32_t eisa_id, unsigned uid,
+		       uint16_t port, uint8_t n, unsigned irq)
+{
+	const uint8_t res[] = { 0x47, 1, (uint8_t)port, (uint8_t)(port >> 8), (uint8_t)port,
+				(uint8_t)(port >> 8), 1, n, 0x22, (uint8_t)(1u << irq), (uint8_t)((1u << irq) >> 8) };
+	device(a, seg, eisa_id, uid);
+	crs(a, res, sizeof(res));
+	aml_close(a);
+}
+
 /* A large address-space descriptor (Word 0x88, DWord 0x87, QWord 0x8A) of
  * a range the bridge passes on (producer, fixed min and max). */
 static size_t window(uint8_t *d, uint8_t kind, uint8_t type, uint8_t flags, uint64_t min, uint64_t max)
@@ -143,16 +154,8 @@ size_t dsdt_body(uint8_t *p, size_t cap)
 	static const uint8_t s5[] = { 0x12, 0x07, 0x04, 0x0a, 0x05, 0, 0, 0 };
 	name(&a, "_S5_");                                 /* Package (4) { 5, 0, 0, 0 } */
 	put(&a, s5, sizeof(s5));
-	static const uint8_t com1_res[] = { 0x47, 1, 0xf8, 0x03, 0xf8, 0x03, 1, 8,  /* IO (0x3F8, 8) */
-					    0x22, 0x10, 0x00 };                    /* IRQNoFlags () { 4 } */
-	device(&a, "COM1", 0x0105D041, 1);                /* EISAID ("PNP0501") */
-	crs(&a, com1_res, sizeof(com1_res));
-	aml_close(&a);
-	static const uint8_t rtc_res[] = { 0x47, 1, 0x70, 0, 0x70, 0, 1, 2,         /* IO (0x70, 2) */
-					   0x22, 0x00, 0x01 };                      /* IRQNoFlags () { 8 } */
-	device(&a, "RTC_", 0x000BD041, 0);                /* EISAID ("PNP0B00") */
-	crs(&a, rtc_res, sizeof(rtc_res));
-	aml_close(&a);
+	isa_device(&a, "COM1", 0x0105D041, 1, 0x3f8, 8, 4);  /* EISAID ("PNP0501") */
+	isa_device(&a, "RTC_", 0x000BD041, 0, 0x70, 2, 8);   /* EISAID ("PNP0B00") */
 	pci0(&a);
 	return a.n;
 }

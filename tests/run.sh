@@ -10,10 +10,11 @@ BUILDS=("$@")
 G=build/guest/test
 T=$(mktemp -d /tmp/lguest-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+pass=0 fail=0 reruns= nested_pid=
 not_runnable=()
 
 ok()  { pass=$((pass + 1)); echo "ok   [$BUILD] $1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
 bad() { fail=$((fail + 1)); echo "FAIL [$BUILD] $1"; shift; for l in "$@"; do echo "     $l"; done; }
 
 if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
@@ -118,7 +119,6 @@ else bad "serial input: 20 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out
 
 # --- virtio-blk and virtio-rng through the test guests' driver --------------
 disk() { python3 guest/test/mkdisk.py "$T/disk.img" "${1:-4096}"; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 disk; guest "virtio-blk: capacity, serial, pattern read" 0 'capacity=4096 ;;serial=SER-9;;checked_sectors=64 pattern=ok' --disk "$T/disk.img,serial=SER-9" $G/blk.elf
 disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
@@ -234,10 +234,12 @@ fi
 # there (shared/notes/PVM-HOST.md), so we prove what the kernel does alone and
 # list the user-space tests as not runnable.
 K=build/guest/vmlinux I=build/guest/initramfs.cpio
-linux_start() {           # ID ARGS...: boot in the background
+PVM=; [ -d /sys/module/kvm_pvm ] && PVM=1
+linux_start() {           # ID ARGS...: boot in the background (pid in linux_pids)
 	local id=$1; shift
 	( timeout -k 5 400 "$L" run "$@" </dev/null 2>&1 | tr -d '\r' >"$T/linux-$id.out"
 	  echo "${PIPESTATUS[0]}" >"$T/linux-$id.rc" ) &
+	linux_pids+=($!)
 }
 linux_check() {           # ID NAME STATUS REGEX (";;" joins several)
 	local id=$1 name=$2 want=$3 re=$4 rc
@@ -246,7 +248,8 @@ linux_check() {           # ID NAME STATUS REGEX (";;" joins several)
 	else bad "$name" "status $rc (want $want), output must match: $re" "$(grep -E 'panic|lguest:|Run ' "$T/linux-$id.out" | tail -4)"; fi
 }
 # Guest user space: tests/userspace.sh, each test a boot of the default guest.
-# Counted here, each line named; its "info:" lines are shown as they are.
+# Counted here, each line named; "build B" lines say whose lines follow
+# (tests/nested.sh serves every build), "info:" and "nested:" lines are shown.
 userspace_count() {       # PREFIX < userspace.sh's output
 	local line name= detail=()
 	flush() { [ -z "$name" ] && return
@@ -254,62 +257,57 @@ userspace_count() {       # PREFIX < userspace.sh's output
 		name= detail=(); }
 	while IFS= read -r line; do
 		case "$line" in
+		"build "*) flush "$1"; BUILD=${line#build } ;;
 		"ok   "*|"FAIL "*) flush "$1"; name=$line ;;
 		"     "*) detail+=("${line#     }") ;;
-		info:*) flush "$1"; echo "     [$BUILD] $line" ;;
+		info:*|"nested: "*) flush "$1"; echo "     [$BUILD] $line" ;;
 		esac
 	done
 	flush "$1"
 }
-# Where this host's KVM cannot run guest user space (kvm-pvm), one level
-# down: KVM inside QEMU's software CPU with SVM (tests/nested.sh).
-linux_userspace_nested() {
-	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
-	if ! command -v qemu-system-x86_64 >/dev/null; then
-		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
-	if [ ! -f build/nested/initramfs.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
-	tests/nested.sh "$BUILD" >"$T/nested.out" 2>&1
-	userspace_count "$what" <"$T/nested.out"
-	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
-		|| bad "$what: the nested host ran every test to the end" "$(tail -5 "$T/nested.out")"
-}
 
-linux_tests() {
-	BUILD=$1 L=$1/lguest
-	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
-	local pvm=; [ -d /sys/module/kvm_pvm ] && pvm=1
+# The Linux tests start first and run beside the test guests' suites: a
+# kernel boots in ~30 s on kvm-pvm hosts, and the nested host (below) takes
+# minutes of one core.  Each boot runs once, with the first build.
+linux_begin() {
+	BUILD=${BUILDS[0]} L=${BUILDS[0]}/lguest linux_pids=()
+	[ -f $K ] && [ -f $I ] || return
+	# Where this host's KVM cannot run guest user space (kvm-pvm), the
+	# user-space tests run one level down, in one nested host for every
+	# build (tests/nested.sh: KVM inside QEMU's software CPU with SVM).
+	if [ -n "$PVM" ] && command -v qemu-system-x86_64 >/dev/null && [ -f build/nested/initramfs.cpio ]; then
+		tests/nested.sh "${BUILDS[@]}" >"$T/nested.out" 2>&1 &
+		nested_pid=$!
+	fi
 	truncate -s 8M "$T/root.img" "$T/root-ro.img"
 	mkfs.ext2 -q -F "$T/root.img" && mkfs.ext2 -q -F "$T/root-ro.img" || bad "mkfs.ext2"
-	local rw_before ro_before; rw_before=$(sha "$T/root.img"); ro_before=$(sha "$T/root-ro.img")
-	# 1: the default guest, -c 2 -m 512M, a command for its user space.
+	rw_before=$(sha "$T/root.img") ro_before=$(sha "$T/root-ro.img")
+	# 1: the default guest, -c 2 -m 512M, a command for its user space; it
+	# boots beside the nested host alone: its boot time is measured.
 	LGUEST_REPORT=1 linux_start boot -c 2 -m 512M -- sh -c 'exit 3'
-	wait                  # alone: its boot time is measured
+	wait "${linux_pids[@]}"
 	# 2: no initramfs init: the kernel mounts an ext2 root from virtio-blk, rw.
 	linux_start rootrw -m 256M -i $I --disk "$T/root.img" \
 		-a "console=ttyS0 rdinit=/nonexistent root=/dev/vda rw panic=-1" $K
 	# 3: the same, read-only disk; kernel messages on hvc0 (virtio-console).
 	linux_start rootro -m 256M -i $I --disk "$T/root-ro.img,ro" --console virtio \
 		-a "console=hvc0 rdinit=/nonexistent root=/dev/vda ro panic=-1" $K
-	wait
+}
+
+linux_end() {
+	BUILD=${BUILDS[0]}
+	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
+	wait "${linux_pids[@]}"
 	linux_check boot "Linux: the default kernel reaches Run /init" '*' 'Run /init as init process'
 	local t; t=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] Run \/init as init process/\1/p' "$T/linux-boot.out")
-	[ -n "$t" ] && [ "$t" -le 60 ] && ok "Linux: Run /init within 60 s of guest time (took ${t} s)" \
-		|| bad "Linux: Run /init within 60 s of guest time (took ${t:-?} s)"
+	# A bound that catches a stall (ptp_kvm's hypercall once cost minutes),
+	# not a benchmark: ~30 s alone here, and this suite runs beside other
+	# work; bench/boot measures it.
+	[ -n "$t" ] && [ "$t" -le 180 ] && ok "Linux: Run /init within 180 s of guest time, no stall (took ${t} s)" \
+		|| bad "Linux: Run /init within 180 s of guest time, no stall (took ${t:-?} s)"
 	linux_check boot "Linux: -c 2 brings up 2 CPUs" '*' 'smp: Brought up 1 node, 2 CPUs'
 	linux_check boot "Linux: -m 512M is the memory it reports" '*' 'Memory: [0-9]+K/52[0-9]{4}K available'
 	linux_check boot "Linux: virtio_pci binds virtio-rng, the driver reads it" '*' 'virtio type=4 slot=[0-9]+ status=0xf used=[1-9]'
-	if [ -n "$pvm" ]; then
-		linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 72" 72 \
-			"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
-		for BUILD in "${BUILDS[@]}"; do linux_userspace_nested; done
-		not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
-	else
-		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
-		for BUILD in "${BUILDS[@]}"; do
-			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest" build/nested)
-		done
-	fi
-	BUILD=$1
 	linux_check rootrw "Linux: virtio_blk reports vda with the image's capacity" '*' '\[vda\] 16384 512-byte logical blocks'
 	linux_check rootrw "Linux: ext2 root mounted read-write from virtio-blk" '*' 'VFS: Mounted root \(ext[24] filesystem\) on device'
 	[ "$(sha "$T/root.img")" != "$rw_before" ] && ok "Linux: the rw mount's superblock write reached the host file" \
@@ -319,8 +317,29 @@ linux_tests() {
 	[ "$(sha "$T/root-ro.img")" = "$ro_before" ] && ok "Linux: the ,ro image is unchanged" \
 		|| bad "Linux: the ,ro image is unchanged"
 	linux_check rootrw "Linux: no init on the disk is a panic, status 71" 71 'No working init found'
+	if [ -z "$PVM" ]; then
+		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
+		for BUILD in "${BUILDS[@]}"; do
+			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest" build/nested)
+		done
+		return
+	fi
+	linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 72" 72 \
+		"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
+	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
+	not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
+	if [ ! -f build/nested/initramfs.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
+	wait $nested_pid
+	userspace_count "$what" <"$T/nested.out"
+	BUILD=${BUILDS[0]}
+	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
+		|| bad "$what: the nested host ran every test to the end" "$(tail -5 "$T/nested.out")"
+	reruns=$(sed -n 's/^nested: reruns //p' "$T/nested.out")
 }
 
+linux_begin
 for b in "$@"; do suite "$b"; done
 # make install puts the launcher and the default guest kit where it finds them.
 BUILD=$1
@@ -328,8 +347,9 @@ if make -s install PREFIX="$T/inst" BUILD="$1" >/dev/null 2>&1 && [ -x "$T/inst/
    [ -f "$T/inst/share/lguest/vmlinux" ] && [ -f "$T/inst/share/lguest/initramfs.cpio" ] &&
    "$T/inst/bin/lguest" run -a status=6 $G/hello.elf >/dev/null 2>&1; [ $? = 6 ]; then ok "make install PREFIX=...: bin/lguest and share/lguest/"
 else bad "make install PREFIX=...: bin/lguest and share/lguest/"; fi
-linux_tests "$1"
+linux_end
 echo
 for t in "${not_runnable[@]+"${not_runnable[@]}"}"; do echo "not runnable here: $t"; done
+[ -z "$reruns" ] || echo "nested host reruns: $reruns (a nested host that froze is booted again from the test it stopped in, at most twice)"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

@@ -15,7 +15,7 @@ endif
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
-UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o)
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o console.o core/memory.o core/bus.o core/loop.o core/vm.o core/irq.o core/dump.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o)
 
 include guest/test/build.mk
 include guest/test/bz.mk
@@ -34,8 +34,14 @@ $(BUILD)/obj/%.o: src/%.c
 -include $(OBJS:.o=.d)
 
 
-$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/tests/stubs.o
+$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/tests/stubs.o | build/race
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+# The output watch under ThreadSanitizer (tests/race.c); built with the unit
+# tests, for the plain build only.
+RACE_SRCS := src/guest.c src/console.c src/util.c $(addprefix src/core/,vm.c loop.c irq.c pvm.c dump.c memory.c bus.c)
+build/race: tests/race.c $(RACE_SRCS)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fsanitize=thread -Isrc -o $@ $^ -lpthread
 
 $(BUILD)/tests/stubs.o: tests/stubs.c
 	@mkdir -p $(dir $@)

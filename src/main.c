@@ -65,11 +65,11 @@ static void check_host_memory(uint64_t bytes)
 {
 	struct sysinfo si;
 	if (sysinfo(&si) == 0 && bytes / si.mem_unit > si.totalram)
-		die(LG_EXIT_USAGE, "-m %llu MiB is more than this host's %llu MiB of memory",
+		die(LG_EXIT_FAIL, "-m %llu MiB is more than this host's %llu MiB of memory",
 		    (unsigned long long)(bytes >> 20),
 		    (unsigned long long)((uint64_t)si.totalram * si.mem_unit >> 20));
 	if (bytes < BOOT_MIN_RAM)
-		die(LG_EXIT_USAGE, "-m: a guest needs at least %llu MiB", BOOT_MIN_RAM >> 20);
+		die(LG_EXIT_FAIL, "-m: a guest needs at least %llu MiB", BOOT_MIN_RAM >> 20);
 }
 
 /* Files first: a typo should not cost the user a VM made and torn down. */
@@ -77,7 +77,7 @@ static void check_readable(const char *what, const char *path)
 {
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (path && fd < 0)
-		die(LG_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		die(LG_EXIT_FAIL, "%s %s: %s", what, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -85,11 +85,6 @@ static void check_readable(const char *what, const char *path)
 static unsigned com1_input(void *s, const uint8_t *buf, unsigned len)
 {
 	return serial_input(s, buf, len);
-}
-
-static unsigned com1_space(void *s)
-{
-	return serial_space(s);
 }
 
 /* LGUEST_REPORT=1: our peak RSS, less the guest RAM (shared memfd pages)
@@ -121,7 +116,7 @@ static int run(int argc, char **argv)
 		return 0;
 	}
 	if (rc < 0 || (!c.kernel && guest_default(&c) < 0))
-		die(LG_EXIT_USAGE, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
 	check_readable("initrd", c.initrd);
@@ -132,24 +127,27 @@ static int run(int argc, char **argv)
 	}
 	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
 			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
-	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
+	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || guest_watch(&vm, !c.quiet) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || rtc_init(&rtc, &vm) < 0 ||
 	    serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||
 	    add_devices(&c) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
 	    boot_kernel(&vm, &a) < 0)
-		die(LG_EXIT_USAGE, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	com1.on_room = console_room;
-	int console = c.virtio_console ? console_init(&vm, vcon_input, vcon_space, NULL)
-				       : console_init(&vm, com1_input, com1_space, &com1);
+	int console = c.virtio_console ? console_init(&vm, vcon_input, NULL)
+				       : console_init(&vm, com1_input, &com1);
 	if (console < 0 || vm_start(&vm) < 0)
-		die(LG_EXIT_ERROR, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	loop_run(&vm.loop);
 	vm_stop_vcpus(&vm);
 	console_restore();
+	int status = guest_end_status(vm.exit_status);
+	if (console_quit())
+		fprintf(stderr, "\nlguest: ended by Ctrl-A x, exit status %d\n", status);
 	if (getenv("LGUEST_REPORT"))
 		report_memory();
-	return vm.rebooted ? guest_reboot_status() : vm.exit_status;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -160,6 +158,6 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	die(LG_EXIT_USAGE, argc < 2 ? "no command given (try: lguest run --help)"
+	die(LG_EXIT_FAIL, argc < 2 ? "no command given (try: lguest run --help)"
 				    : "unknown command '%s' (try: lguest run --help)", argv[1]);
 }

@@ -11,12 +11,15 @@
 #include <stddef.h>
 
 /* Exit statuses of lguest itself.  A guest may pick any status 0..255 through
- * the debug-exit port; these are what lguest says when the guest did not. */
+ * the debug-exit port; as `docker run` does, lguest's own stay out of the way
+ * of the statuses commands commonly use. */
 enum {
-	LG_EXIT_OK = 0,        /* guest powered off or rebooted */
-	LG_EXIT_ERROR = 1,     /* the host failed us at run time */
-	LG_EXIT_USAGE = 2,     /* the user's mistake: bad option, missing file */
-	LG_EXIT_CRASH = 70,    /* the vCPU could not go on (internal error, unhandled exit) */
+	LG_EXIT_OK = 0,              /* guest powered off, or reset */
+	LG_EXIT_NO_USERSPACE = 121,  /* this host cannot run a Linux guest's user space */
+	LG_EXIT_CRASH = 122,         /* the vCPU could not go on (internal error, unhandled exit) */
+	LG_EXIT_PANIC = 123,         /* the guest kernel panicked */
+	LG_EXIT_FAIL = 125,          /* lguest could not run the guest: usage, files, host */
+	LG_EXIT_RESET = 256,         /* to vm_end(): a reset or Ctrl-A x, 0 unless it panicked */
 };
 
 /* fail() formats the reason into lg_error and returns -1, so a loader can

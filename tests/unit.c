@@ -7,13 +7,16 @@
 #include "guest.h"
 #include "core/bus.h"
 #include "core/memory.h"
+#include "core/vm.h"
 #include "hw/rtc.h"
 #include "virtio/virtqueue.h"
 #include "util.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 #define CHECK(cond) check((cond), #cond, __LINE__)
@@ -479,6 +482,29 @@ static void test_virtqueue(void)
 	free(vq_ram.host);
 }
 
+/* What lguest exits with: the first end wins (a reset after the debug-exit
+ * byte or a signal keeps theirs); a reset or Ctrl-A x after a kernel panic
+ * seen on the console is 123, whatever came first. */
+static void test_end_status(void)
+{
+	static struct vm vm;
+	const char *panic = "[    1.000000] Kernel panic - not syncing: test\n";
+	int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+	dup2(null, 1), dup2(null, 2);                  /* the guest's output, the panic line */
+	CHECK(loop_init(&vm.loop) == 0 && guest_watch(&vm, false) == 0);
+	vm_end(&vm, 5);                                /* the debug-exit byte, */
+	vm_end(&vm, LG_EXIT_RESET);                    /* then a reset */
+	CHECK(vm.exit_status == 5 && guest_end_status(vm.exit_status) == 5);
+	CHECK(guest_end_status(LG_EXIT_RESET) == LG_EXIT_OK);
+	CHECK(guest_end_status(128 + 15) == 143);
+	guest_output((const uint8_t *)panic, strlen(panic));
+	CHECK(guest_end_status(LG_EXIT_RESET) == LG_EXIT_PANIC);
+	CHECK(guest_end_status(LG_EXIT_PANIC) == LG_EXIT_PANIC);
+	CHECK(guest_end_status(128 + 15) == 143 && guest_end_status(5) == 5);
+	dup2(out, 1), dup2(err, 2);
+	close(out), close(err), close(null);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -491,6 +517,7 @@ int main(void)
 	test_acpi();
 	test_rtc();
 	test_virtqueue();
+	test_end_status();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -12,9 +12,8 @@ int rng_add(struct pci_bus *bus, struct vm *vm);
 /* virtio-blk over a raw image: "PATH[,ro][,serial=ID]". */
 int blk_add(struct pci_bus *bus, struct vm *vm, const char *spec);
 /* virtio-console (hvc0) printing through out(); typed bytes come in through
- * vcon_input/vcon_space (the console.c sink). */
+ * vcon_input (the console.c sink). */
 int vcon_add(struct pci_bus *bus, struct vm *vm, void (*out)(const uint8_t *buf, size_t n),
 	     void (*on_room)(void *));
 unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len);
-unsigned vcon_space(void *unused);
 #endif

@@ -105,6 +105,10 @@ else
 	guest "SSE in the guest kernel runs (or #UD)" '[34]' 'sse: (ran|.*vector=6)' -a mode=sse $G/reset.elf
 fi
 
+# A PVH kernel in a 32-bit ELF (ELFCLASS32, EM_386), as QEMU and Xen boot.
+objcopy -O elf32-i386 $G/hello.elf "$T/hello32.elf"
+guest "32-bit PVH ELF (i386) boots"       7  '^hello from the lguest test guest'  -a status=7 "$T/hello32.elf"
+
 # --- a bzImage, through the real boot protocol (guest/test/bz) ----------------
 B=$G/test.bzImage
 head -c 300000 /dev/urandom >"$T/initrd"
@@ -239,6 +243,7 @@ mkdir -p "$T/dir"
 truncate -s 40M "$T/big.img"
 cp $G/hello.elf "$T/secret.elf"; chmod 000 "$T/secret.elf"; chmod 755 "$T"
 python3 tests/mkelf.py "$T/far.elf" 0x10000000
+python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[18]=183; open(sys.argv[2],"wb").write(d)' $G/hello.elf "$T/arm.elf"
 usage "no command"            "no command"            "$L"
 usage "unknown command"       "unknown command 'fly'" "$L" fly
 usage "unknown option"        "unknown option --bogus" "$L" run --bogus $G/hello.elf
@@ -248,11 +253,30 @@ usage "-- without a command"  "needs a command"       "$L" run $G/hello.elf --
 usage "kernel missing"        "No such file"          "$L" run /nonexistent/kernel
 usage "kernel is a directory" "not a regular file"    "$L" run "$T/dir"
 usage "kernel not a kernel"   "neither a bzImage nor an ELF" "$L" run "$T/text"
-usage "kernel an ELF program" "not a 64-bit x86 executable ELF" "$L" run /bin/true
+usage "kernel a PIE program" "an ELF shared object or position-independent program, not an executable kernel" "$L" run /bin/true
+usage "kernel an ARM ELF"     "not an x86 ELF"        "$L" run "$T/arm.elf"
+objcopy -O elf32-i386 -R .note.Xen $G/hello.elf "$T/h32.elf"
+usage "32-bit ELF without a PVH note" "a 32-bit ELF without a PVH entry note" "$L" run "$T/h32.elf"
+# What a kernel's headers promise must be in the file (cut: one line, 125).
+bzs=$(stat -c %s $G/test.bzImage)
+head -c $((bzs - 1)) $G/test.bzImage >"$T/cut.bz"
+usage "bzImage cut by one byte" "kernel .*cut.bz is truncated: its header promises $bzs bytes, the file has $((bzs - 1))" "$L" run "$T/cut.bz"
+head -c 1100 $G/test.bzImage >"$T/cut.bz"
+usage "bzImage cut after its setup" "is truncated: its header promises $bzs bytes, the file has 1100" "$L" run "$T/cut.bz"
+head -c 30000 $G/hello.elf >"$T/cut.elf"
+usage "PVH ELF cut short" "cut.elf is truncated: its program headers promise [0-9]+ bytes, the file has 30000" "$L" run "$T/cut.elf"
+head -c 40 $G/hello.elf >"$T/cut.elf"
+usage "ELF cut inside its header" "is truncated: no room for its ELF header" "$L" run "$T/cut.elf"
+head -c 8000000 build/guest/vmlinux >"$T/cut.elf"
+usage "vmlinux cut at 8 MB"   "is truncated: its program headers promise [0-9]+ bytes, the file has 8000000" "$L" run "$T/cut.elf"
 usage "ELF beyond RAM"        "does not fit.*raise -m" "$L" run -m 64M "$T/far.elf"
 usage "initrd missing"        "initrd /nonexistent"   "$L" run -i /nonexistent $G/hello.elf
-usage "initrd too big"        "does not fit"          "$L" run -m 32M -i "$T/big.img" $G/hello.elf
-usage "bzImage initrd too big" "does not fit"         "$L" run -m 48M -i "$T/big.img" $G/test.bzImage
+usage "initrd too big"        "does not fit .*and 32 MiB \(raise -m\)" "$L" run -m 32M -i "$T/big.img" $G/hello.elf
+usage "bzImage initrd too big" "does not fit .*\(raise -m\)" "$L" run -m 48M -i "$T/big.img" $G/test.bzImage
+truncate -s 2500M "$T/huge.img"
+usage "initrd above what the kernel reaches" "does not fit .*and 2048 MiB \(the kernel takes it no higher: give a smaller initrd\)" \
+	"$L" run -m 3G -i "$T/huge.img" $G/test.bzImage
+rm -f "$T/huge.img"
 usage "bzImage beyond RAM"    "needs .* raise -m"     "$L" run -m 16M $G/test.bzImage
 usage "-m unparsable"         "-m lots"               "$L" run -m lots $G/hello.elf
 usage "-m zero"               "-m 0"                  "$L" run -m 0 $G/hello.elf

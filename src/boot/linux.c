@@ -137,8 +137,10 @@ static int bz_load(struct vm *vm, int fd, const char *path, const uint8_t *head,
 {
 	const struct bz_header *fh = (const struct bz_header *)(head + HDR_OFF);
 	uint64_t setup = ((uint64_t)(fh->setup_sects ? fh->setup_sects : 4) + 1) * 512;
-	if (setup >= file_size)
-		return fail("kernel %s: bzImage is truncated", path);
+	uint64_t promised = setup + 16 * (uint64_t)(fh->syssize ? fh->syssize : 1);
+	if (promised > file_size)
+		return fail("kernel %s is truncated: its header promises %llu bytes, the file has %llu",
+			    path, (unsigned long long)promised, (unsigned long long)file_size);
 	uint64_t ksize = file_size - setup, need = fh->init_size > ksize ? fh->init_size : ksize;
 	uint8_t *kernel = gpa_ptr(&vm->ram, KERNEL_ADDR, need);
 	if (!kernel)

@@ -8,6 +8,7 @@
 #include "boot.h"
 #include "../util.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,9 +67,11 @@ int initrd_load(const struct guest_ram *r, const char *path, uint64_t lo, uint64
 	}
 	*size = (uint64_t)st.st_size;
 	if (initrd_place(lo, hi, *size, addr) < 0) {
-		close(fd);
-		return fail("initrd %s (%llu KiB) does not fit in guest memory above the kernel (raise -m)",
-			    path, (unsigned long long)(*size >> 10));
+		close(fd);                      /* more -m helps only if RAM is what ends [lo, hi) */
+		bool more = hi == r->low_size && r->low_size < LG_LOW_RAM_MAX;
+		return fail("initrd %s (%llu KiB) does not fit in guest memory between the kernel and %llu MiB (%s)",
+			    path, (unsigned long long)(*size >> 10), (unsigned long long)(hi >> 20),
+			    more ? "raise -m" : "the kernel takes it no higher: give a smaller initrd");
 	}
 	void *dst = gpa_ptr(r, *addr, *size);
 	int rc = dst ? pread_full(fd, dst, *size, 0) : -1;

@@ -107,10 +107,11 @@ int guest_default(struct lg_config *c)
 	/* pci=noearly: a distribution kernel's early PCI quirks otherwise probe
 	 * all 256 buses through port I/O, some 33,000 exits, for chipsets a
 	 * VM does not have. */
-	snprintf(c->cmdline, sizeof(c->cmdline), "%s panic=-1 pci=noearly%s%s%s",
+	size_t n = (size_t)snprintf(c->cmdline, sizeof(c->cmdline), "%s panic=-1 pci=noearly%s%s%s",
 		 c->append_given ? c->append : (c->virtio_console ? "console=hvc0" : "console=ttyS0"),
 		 c->quiet ? " quiet lg.quiet" : "", c->guest_argc ? " lg.cmd=" : "", c->guest_argc ? enc : "");
-	return 0;
+	return n < sizeof(c->cmdline) ? 0 : fail("the kernel command line is longer than %zu bytes (shorten -a)",
+						  sizeof(c->cmdline) - 1);
 }
 
 /* --- what the guest prints ------------------------------------------------ */

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -56,7 +57,7 @@ static int add_devices(const struct lg_config *c)
 	if (c->virtio_console && vcon_add(&pci, &vm, guest_output, console_room) < 0)
 		return -1;
 	for (int i = 0; i < c->ndisks; i++)
-		if (blk_add(&pci, &vm, c->disks[i]) < 0)
+		if (blk_add(&pci, &vm, c->disks[i].path, c->disks[i].ro, c->disks[i].serial) < 0)
 			return -1;
 	return rng_add(&pci, &vm);
 }
@@ -80,6 +81,25 @@ static void check_readable(const char *what, const char *path)
 		die(LG_EXIT_FAIL, "%s %s: %s", what, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Each image once, writable unless ,ro (said before anything is made). */
+static void check_disks(const struct lg_config *c)
+{
+	struct stat st[LG_MAX_DISKS];
+	for (int i = 0; i < c->ndisks; i++) {
+		const struct lg_disk *d = &c->disks[i];
+		int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0 && !d->ro && errno != EISDIR && access(d->path, R_OK) == 0)
+			die(LG_EXIT_FAIL, "disk %s: %s for writing (add ,ro to use it read-only)", d->path, strerror(errno));
+		if (fd < 0 || fstat(fd, &st[i]) < 0)
+			die(LG_EXIT_FAIL, "disk %s: %s", d->path, strerror(errno));
+		close(fd);
+		for (int j = 0; j < i; j++)
+			if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino)
+				die(LG_EXIT_FAIL, "disk %s is given twice (also as --disk %s): give each image once",
+				    d->path, c->disks[j].path);
+	}
 }
 
 static unsigned com1_input(void *s, const uint8_t *buf, unsigned len)
@@ -120,13 +140,10 @@ static int run(int argc, char **argv)
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
 	check_readable("initrd", c.initrd);
-	for (int i = 0; i < c.ndisks; i++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%.*s", (int)strcspn(c.disks[i], ","), c.disks[i]);
-		check_readable("disk", path);
-	}
-	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
-			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
+	check_disks(&c);
+	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline, .notes = !c.quiet,
+			       .linux_params = pvm_host() ? pvm_linux_params() : NULL,
+			       .shorten = !c.dashdash ? "-a" : c.append_given ? "-a or the command after --" : "the command after --" };
 	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || guest_watch(&vm, !c.quiet) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || rtc_init(&rtc, &vm) < 0 ||
 	    serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||

@@ -36,6 +36,8 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 /* Read exactly len bytes at off; -1 on a short read. */
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
+/* Who holds a lock on fd's file: "process 123 (lguest)", or "another program". */
+const char *lock_holder(int fd);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif

@@ -115,7 +115,9 @@ head -c 300000 /dev/urandom >"$T/initrd"
 sum=$(python3 -c 'import sys; print(sum(open(sys.argv[1],"rb").read()))' "$T/initrd")
 guest "bzImage: 64-bit entry, zero page, cmdline" 9 'cmdline=(.* )?status=9 root=x$' -a "status=9 root=x" $B
 if [ -d /sys/module/kvm_pvm ]; then   # kvm-pvm: Linux gets the parameters this host needs, first
-	guest "pvm host: Linux kernels get noxsave, clearcpuid=" 0 'cmdline=noxsave .*clearcpuid=[0-9,]+ status=0$' -a status=0 $B
+	guest "pvm host: Linux kernels get noxsave, clearcpuid=, said once" 0 'cmdline=noxsave .*clearcpuid=[0-9,]+ status=0$;;^lguest: note: this host.s KVM is kvm-pvm, so Linux.s command line starts with "noxsave ' -a status=0 $B
+	guest "pvm host: -q, no note" 0 '' -q -a status=0 $B
+	grep -q "lguest: note" "$T/out" && bad "pvm host: -q: the note is not there" || ok "pvm host: -q: the note is not there"
 else
 	guest "VMX/SVM host: the command line is the user's alone" 0 'cmdline=status=0$' -a status=0 $B
 fi
@@ -165,6 +167,8 @@ rc=$?; [ $rc = 0 ] && ok "Ctrl-A x behind 10 KB a virtio-console guest never tak
 disk() { python3 guest/test/mkdisk.py "$T/disk.img" "${1:-4096}"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 disk; guest "virtio-blk: capacity, serial, pattern read" 0 'capacity=4096 ;;serial=SER-9;;checked_sectors=64 pattern=ok' --disk "$T/disk.img,serial=SER-9" $G/blk.elf
+disk; mv "$T/disk.img" "$T/a,b.img"
+guest "virtio-blk: a path with a comma (,, in --disk)" 0 'serial=S;;pattern=ok' --disk "$T/a,,b.img,serial=S" $G/blk.elf
 disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: INTx through the IOAPIC (ISR read-to-clear)" 0 'irq=intx;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=intx qd=8 sectors=1024" $G/blk.elf
@@ -247,6 +251,9 @@ python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[18]=183; o
 usage "no command"            "no command"            "$L"
 usage "unknown command"       "unknown command 'fly'" "$L" fly
 usage "unknown option"        "unknown option --bogus" "$L" run --bogus $G/hello.elf
+usage "unknown short option in a bundle" "unknown option -x " "$L" run -qx $G/hello.elf
+usage "ambiguous long option" "--c is ambiguous: --cpus or --console" "$L" run --c 2 $G/hello.elf
+usage "a value to an option that takes none" "--quiet takes no value" "$L" run --quiet=1 $G/hello.elf
 usage "option without value"  "needs a value"         "$L" run -m
 usage "no KERNEL, no default guest kit" "no default guest found" env LGUEST_GUEST_DIR=/nonexistent "$L" run
 usage "-- without a command"  "needs a command"       "$L" run $G/hello.elf --
@@ -284,9 +291,16 @@ usage "-m beyond the host"    "more than this host"   "$L" run -m 64T $G/hello.e
 usage "-m too small"          "at least"              "$L" run -m 1M $G/hello.elf
 usage "-c 0"                  "-c 0"                  "$L" run -c 0 $G/hello.elf
 usage "-c above the maximum"  "-c 65"                 "$L" run -c 65 $G/hello.elf
-usage "over-long command line" "command line is 3000 bytes" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+usage "-m not whole pages"     "-m 1000001: give a whole number of 4 KiB pages, such as 980K" "$L" run -m 1000001 $G/hello.elf
+usage "over-long command line" "command line is 3000 bytes; this kernel takes at most 2047: shorten -a$" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+usage "over-long -a for Linux, counted honestly" "command line is (2000 bytes|2[0-9]{3} bytes \([0-9]+ of them this host's kvm-pvm parameters\)); this kernel takes at most 2047: shorten -a$" \
+	"$L" run -a "$(printf 'x%.0s' $(seq 2000))" $G/test.bzImage
+usage "over-long -- command, no -a: says so" "command line is [0-9]+ bytes.*: shorten the command after --$" "$L" run -- $(printf 'y%.0s' $(seq 1500))
 disk; truncate -s 1000 "$T/odd.img"
 usage "--disk missing"        "disk /nonexistent.img: No such file" "$L" run --disk /nonexistent.img $G/hello.elf
+usage "--disk with no path"   "--disk needs a path" "$L" run --disk "" $G/hello.elf
+usage "--disk with only options" "--disk needs a path" "$L" run --disk ,ro $G/hello.elf
+usage "--disk given twice"    "disk .*disk.img is given twice \(also as --disk .*disk.img\)" "$L" run --disk "$T/disk.img" --disk "$T/../${T##*/}/disk.img,ro" $G/hello.elf
 usage "--disk a directory"    "Is a directory|not a regular file" "$L" run --disk "$T/dir" $G/hello.elf
 usage "--disk size not a multiple of 512" "not a multiple of 512" "$L" run --disk "$T/odd.img" $G/hello.elf
 usage "--disk unknown option" "unknown option 'rw'"   "$L" run --disk "$T/disk.img,rw" $G/hello.elf
@@ -295,8 +309,12 @@ usage "--console bogus"       "--console bogus"       "$L" run --console bogus $
 "$L" run --disk "$T/disk.img" -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>&1 &
 holder=$!
 sleep 0.5
-usage "--disk in use by another lguest" "in use by another lguest" "$L" run --disk "$T/disk.img" $G/hello.elf
-usage "--disk ,ro while another writes" "in use by another lguest" "$L" run --disk "$T/disk.img,ro" $G/hello.elf
+usage "--disk in use by another lguest" "disk .* is in use: process $holder \(lguest\) holds a lock on it" "$L" run --disk "$T/disk.img" $G/hello.elf
+usage "--disk ,ro while another writes" "is in use: process $holder \(lguest\)" "$L" run --disk "$T/disk.img,ro" $G/hello.elf
+kill $holder; wait $holder 2>/dev/null
+flock -x "$T/disk.img" sleep 5 & holder=$!
+sleep 0.3
+usage "--disk locked by another program" "is in use: process $holder \(flock\) holds a lock on it" "$L" run --disk "$T/disk.img" $G/hello.elf
 kill $holder; wait $holder 2>/dev/null
 if command -v unshare >/dev/null; then
 	usage "no /dev/kvm" "/dev/kvm does not exist" unshare -m sh -c "mount -t tmpfs none /dev && exec $L run $G/hello.elf"
@@ -308,8 +326,11 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
 	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/hello.elf"
+	chmod 644 "$T/disk.img"
+	usage "--disk read-only, no ,ro: says to add it" "disk .*: Permission denied for writing \(add ,ro to use it read-only\)" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 	chmod 600 "$T/disk.img"
-	usage "--disk unreadable"  "disk .*: Permission denied" \
+	usage "--disk unreadable"  "disk .*: Permission denied$" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
 }

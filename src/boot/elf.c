@@ -171,9 +171,8 @@ static int vmlinux_boot(struct vm *vm, struct elf_kernel *k, const struct boot_a
 {
 	uint8_t *zp = gpa_ptr(&vm->ram, BOOT_ZERO_PAGE, 4096);
 	char buf[8192];
-	const char *cmdline = linux_cmdline(a, buf, sizeof(buf));
-	if (zero_page_build(zp, NULL, 0, &vm->ram, strlen(cmdline)) < 0 ||
-	    cmdline_put(&vm->ram, cmdline, BOOT_CMDLINE_MAX) < 0)
+	int max = zero_page_build(zp, NULL, 0, &vm->ram);
+	if (max < 0 || cmdline_put(&vm->ram, a, linux_cmdline(a, buf, sizeof(buf)), (uint64_t)max) < 0)
 		return -1;
 	if (a->initrd && linux_initrd(vm, zp, a->initrd, (k->end + 0xfff) & ~0xfffULL) < 0)
 		return -1;
@@ -188,7 +187,7 @@ int elf_boot(struct vm *vm, int fd, const char *path, const struct boot_args *a)
 		return -1;
 	if (k.is_linux && !k.is32)
 		return vmlinux_boot(vm, &k, a);
-	if (cmdline_put(&vm->ram, a->cmdline, BOOT_CMDLINE_MAX) < 0)
+	if (cmdline_put(&vm->ram, a, a->cmdline, BOOT_CMDLINE_MAX) < 0)
 		return -1;
 	if (pvh_start_info(vm, a, (k.end + 0xfff) & ~0xfffULL) < 0)
 		return -1;

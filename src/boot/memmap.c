@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,12 +42,15 @@ int initrd_place(uint64_t lo, uint64_t hi, uint64_t size, uint64_t *addr)
 	return 0;
 }
 
-int cmdline_put(const struct guest_ram *r, const char *cmdline, uint64_t max)
+int cmdline_put(const struct guest_ram *r, const struct boot_args *a, const char *cmdline, uint64_t max)
 {
-	size_t len = strlen(cmdline);
+	size_t len = strlen(cmdline), added = len - strlen(a->cmdline);
+	char why[64] = "";
+	if (added)
+		snprintf(why, sizeof(why), " (%zu of them this host's kvm-pvm parameters)", added);
 	if (len + 1 > max)
-		return fail("the kernel command line is %zu bytes; this kernel takes at most %llu (shorten -a)",
-			    len, (unsigned long long)(max - 1));
+		return fail("the kernel command line is %zu bytes%s; this kernel takes at most %llu: shorten %s",
+			    len, why, (unsigned long long)(max - 1), a->shorten ? a->shorten : "-a");
 	char *p = gpa_ptr(r, BOOT_CMDLINE, len + 1);
 	if (!p)
 		return fail("no room for the command line");

@@ -58,12 +58,23 @@ check: all $(BUILD)/unit nested-kit
 check-fast: all $(BUILD)/unit nested-kit
 	tests/run.sh $(BUILD)
 
-install: $(BUILD)/lguest
+# The launcher, its man page and bash completion, hello.elf (a guest that
+# runs to the end anywhere) and the default guest kit if it was built.
+SHARE := $(DESTDIR)$(PREFIX)/share
+install: $(BUILD)/lguest $(GT_OUT)/hello.elf
 	install -D -m 755 $(BUILD)/lguest $(DESTDIR)$(PREFIX)/bin/lguest
+	install -D -m 644 docs/lguest.1 $(SHARE)/man/man1/lguest.1
+	install -D -m 644 docs/lguest.bash $(SHARE)/bash-completion/completions/lguest
+	install -D -m 644 $(GT_OUT)/hello.elf $(SHARE)/lguest/hello.elf
 	if [ -f $(DEFAULT_GUEST_KERNEL) ]; then \
-		install -D -m 644 $(DEFAULT_GUEST_KERNEL) $(DESTDIR)$(PREFIX)/share/lguest/vmlinux; \
-		install -D -m 644 $(DEFAULT_GUEST_INITRD) $(DESTDIR)$(PREFIX)/share/lguest/initramfs.cpio; \
+		install -D -m 644 $(DEFAULT_GUEST_KERNEL) $(SHARE)/lguest/vmlinux; \
+		install -D -m 644 $(DEFAULT_GUEST_INITRD) $(SHARE)/lguest/initramfs.cpio; \
 	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lguest $(SHARE)/man/man1/lguest.1 $(SHARE)/bash-completion/completions/lguest
+	rm -f $(SHARE)/lguest/hello.elf $(SHARE)/lguest/vmlinux $(SHARE)/lguest/initramfs.cpio
+	-rmdir $(SHARE)/lguest 2>/dev/null
 
 run: all
 	$(BUILD)/lguest run
@@ -74,4 +85,4 @@ tour:
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-fast install run tour clean test-guests
+.PHONY: all check check-fast install uninstall run tour clean test-guests

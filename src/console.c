@@ -35,7 +35,7 @@ static struct {
 	volatile sig_atomic_t saved, raw;
 	struct termios saved_tio, raw_tio;
 	uint8_t held[HOLD];         /* typed, not yet taken by the guest */
-	unsigned head, count;
+	unsigned count;
 	int esc, nparam;            /* console_track()'s place in an escape */
 	unsigned param[4];
 	uint32_t modes;             /* bit i: modes[i] left set */
@@ -161,17 +161,13 @@ static void stop_reading(void)
 	con.paused = true;
 }
 
-/* Hand held bytes to the guest's device, as many as it takes (loop thread). */
+/* Hand held bytes to the guest's device, as many as it takes (loop thread);
+ * when it is full, console_room() brings us back. */
 static void feed(void)
 {
-	while (con.count) {
-		unsigned n = con.count < HOLD - con.head ? con.count : HOLD - con.head;
-		unsigned took = con.sink(con.opaque, con.held + con.head, n);
-		con.head = (con.head + took) % HOLD;
-		con.count -= took;
-		if (took < n)
-			break;                  /* full: console_room() comes back to us */
-	}
+	unsigned took = con.count ? con.sink(con.opaque, con.held, con.count) : 0;
+	memmove(con.held, con.held + took, con.count - took);
+	con.count -= took;
 	if (con.paused && con.count < HOLD) {
 		loop_pause_fd(&con.vm->loop, con.in, 0);
 		con.paused = false;
@@ -194,7 +190,7 @@ static void typed(uint8_t c)
 		return;
 	}
 	if (con.count < HOLD)               /* else a terminal overran us: lost */
-		con.held[(con.head + con.count++) % HOLD] = c;
+		con.held[con.count++] = c;
 }
 
 static void on_stdin(void *opaque, int fd, uint32_t events)

@@ -26,23 +26,35 @@
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#define LG_VERSION "0.1"
+
 static const char usage[] =
-	"usage: lguest run [options] [KERNEL] [-- CMD ARGS...]\n"
-	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF) in a KVM guest; with no\n"
-	"KERNEL, the default Linux guest: a shell, or CMD ARGS and its exit status.\n"
-	"  -m, --memory SIZE   guest RAM, with K/M/G suffix (default 256M)\n"
-	"  -c, --cpus N        vCPUs (default 1)\n"
+	"usage: lguest run [options] [KERNEL] [-- CMD ARGS...]     (lguest " LG_VERSION "; lguest --version)\n"
+	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF, 32- or 64-bit) in a KVM guest;\n"
+	"with no KERNEL, the default Linux guest: a shell, or CMD ARGS and its exit status.\n"
+	"  -m, --memory SIZE   guest RAM in whole 4 KiB pages, suffix K, M, G or T (powers\n"
+	"                      of 1024; KB and KiB too, but not kb or mb) (default 256M)\n"
+	"  -c, --cpus N        vCPUs, 1 to 64 (default 1)\n"
 	"  -i, --initrd FILE   initial ramdisk\n"
-	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
-	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
+	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\"; for the default\n"
+	"                      guest it replaces console=ttyS0: give console= yourself)\n"
+	"      --disk PATH[,ro][,serial=ID]  a raw image as virtio-blk, up to 8 (vda...);\n"
+	"                      a comma in PATH is written ,,\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
-	"  -q, --quiet         default guest: hide the kernel's messages\n"
+	"  -q, --quiet         no notes from lguest; the default guest: no kernel messages\n"
 	"  -h, --help          this text\n"
-	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
-	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's\n"
-	"status), 0 after a reboot or power-off, 2 for a usage error, 70 when the\n"
-	"guest's vCPU crashed, 71 when its kernel panicked, 72 when this host cannot\n"
-	"run a Linux guest's user space.\n";
+	"The terminal is the guest's console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,\n"
+	"Ctrl-A h lists these.\n"
+	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's), or\n"
+	"    0  the guest powered off or reset itself, or Ctrl-A x\n"
+	"  121  this host's KVM (kvm-pvm) cannot run a Linux guest's user space\n"
+	"  122  the guest's vCPU crashed (registers on stderr)\n"
+	"  123  the guest kernel panicked (Ctrl-A x or a reset after a panic too)\n"
+	"  125  lguest could not run the guest: a usage mistake, a missing or unusable\n"
+	"       file, no /dev/kvm, a failure of the host (one line on stderr)\n"
+	"128+N  signal N ended lguest (SIGTERM 143, SIGINT 130, SIGHUP 129, SIGQUIT 131)\n"
+	"Environment: LGUEST_GUEST_DIR, where the default guest is (vmlinux and\n"
+	"initramfs.cpio); LGUEST_REPORT=1, memory and device counts on stderr at exit.\n";
 
 static struct vm vm;
 static struct serial com1;
@@ -173,6 +185,10 @@ int main(int argc, char **argv)
 		return run(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
 		fputs(usage, stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		puts("lguest " LG_VERSION);
 		return 0;
 	}
 	die(LG_EXIT_FAIL, argc < 2 ? "no command given (try: lguest run --help)"

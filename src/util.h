@@ -1,10 +1,12 @@
 /*T:010 Where the journey starts
  * lguest is a launcher: it asks KVM for a virtual machine, fills its memory
  * with a kernel, and answers the few questions the guest asks of the outside
- * world (a byte to print, a sector to read).  Every file starts with a stop
- * like this one; `make tour` strings them together, in order, into
- * docs/TOUR.md.  This header holds the two helpers every file uses: how a
- * failure is reported (one line, said once) and how a number is read. */
+ * world (a byte to print, a sector to read).  Every .c file starts with a
+ * stop like this one (headers carry their interfaces, commented where each
+ * is declared); `make tour` strings them together, in order, into
+ * docs/TOUR.md.  This header holds what every file uses: lguest's exit
+ * statuses, how a failure is reported (one line, said once) and how a
+ * number is read. */
 #ifndef LG_UTIL_H
 #define LG_UTIL_H
 #include <stdint.h>

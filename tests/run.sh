@@ -25,6 +25,9 @@ fi
 # --- the tour is in step with the code ---------------------------------------
 if scripts/tour.sh | diff -q - docs/TOUR.md >/dev/null; then pass=$((pass + 1)); echo "ok   docs/TOUR.md matches the code's tour stops"
 else fail=$((fail + 1)); echo "FAIL docs/TOUR.md is stale: run make tour"; fi
+nostop=$(for f in src/*.c src/*/*.c; do head -1 "$f" | grep -q '^/\*T:[0-9]' || echo "$f"; done)
+if [ -z "$nostop" ]; then pass=$((pass + 1)); echo "ok   every .c file in src/ starts with a tour stop"
+else fail=$((fail + 1)); echo "FAIL no tour stop at the top of:" $nostop; fi
 
 suite() {
 BUILD=$1
@@ -211,6 +214,9 @@ while IFS= read -r line; do
 done < <(python3 tests/pty_check.py "$L" "$G" 2>&1)
 printf 'abc\001xdef' | timeout 60 "$L" run "${LONG[@]}" >"$T/out" 2>&1
 rc=$?; [ $rc = 0 ] && ok "Ctrl-A x quits with 0" || bad "Ctrl-A x quits with 0" "status $rc"
+"$L" run "${LONG[@]}" </dev/null >/dev/null 2>&1 & lp=$!
+sleep 0.5; kill -QUIT $lp; wait $lp; rc=$?
+[ $rc = 131 ] && ok "SIGQUIT ends lguest with 131" || bad "SIGQUIT ends lguest with 131" "status $rc"
 
 # On kvm-pvm a guest kernel can be silent for minutes: lguest says why, once
 # (not with -q); elsewhere it says nothing.
@@ -429,12 +435,28 @@ linux_tests() {
 }
 
 for b in "$@"; do suite "$b"; done
-# make install puts the launcher and the default guest kit where it finds them.
+# make install puts the launcher, its man page and bash completion, hello.elf
+# and the default guest kit where they are found; make uninstall removes them.
 BUILD=$1
 if make -s install PREFIX="$T/inst" BUILD="$1" >/dev/null 2>&1 && [ -x "$T/inst/bin/lguest" ] &&
    [ -f "$T/inst/share/lguest/vmlinux" ] && [ -f "$T/inst/share/lguest/initramfs.cpio" ] &&
-   "$T/inst/bin/lguest" run -a status=6 $G/hello.elf >/dev/null 2>&1; [ $? = 6 ]; then ok "make install PREFIX=...: bin/lguest and share/lguest/"
-else bad "make install PREFIX=...: bin/lguest and share/lguest/"; fi
+   [ -f "$T/inst/share/man/man1/lguest.1" ] && [ -f "$T/inst/share/bash-completion/completions/lguest" ] &&
+   "$T/inst/bin/lguest" run -a status=6 "$T/inst/share/lguest/hello.elf" </dev/null >/dev/null 2>&1; [ $? = 6 ]
+then ok "make install PREFIX=...: bin/lguest, man page, bash completion, share/lguest/ with hello.elf"
+else bad "make install PREFIX=...: bin/lguest, man page, bash completion, share/lguest/ with hello.elf"; fi
+make -s uninstall PREFIX="$T/inst" >/dev/null 2>&1 && [ -z "$(find "$T/inst" -type f)" ] \
+	&& ok "make uninstall PREFIX=...: nothing left" || bad "make uninstall PREFIX=...: nothing left" "$(find "$T/inst" -type f)"
+# --help, README, man page and completion in step; --version; completion works.
+out=$(python3 tests/docs_check.py "$1/lguest" 2>&1) && ok "--help, README, man page, bash completion: the same options, statuses, version" \
+	|| bad "--help, README, man page, bash completion: the same options, statuses, version" "missing: $out"
+[[ "$("$1/lguest" --version)" =~ ^lguest\ [0-9]+\.[0-9]+ ]] && "$1/lguest" --help | grep -q -- --version \
+	&& ok "lguest --version, and --help names it" || bad "lguest --version, and --help names it"
+MANWIDTH=80 man --warnings -l docs/lguest.1 2>"$T/manerr" | grep -q "lguest run \[options\]" && [ ! -s "$T/manerr" ] \
+	&& ok "man -l docs/lguest.1 renders without warnings" || bad "man -l docs/lguest.1 renders without warnings" "$(head -3 "$T/manerr")"
+comp() { bash -c 'source docs/lguest.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lguest; echo "${COMPREPLY[*]}"' _ "$@"; }
+[ "$(comp lguest r)" = run ] && [ "$(comp lguest run --con)" = --console ] && [ "$(comp lguest run --console '')" = "serial virtio" ] &&
+	[ -z "$(comp lguest run -- --c)" ] && ok "bash completion: subcommands, options, --console values, nothing after --" \
+	|| bad "bash completion: subcommands, options, --console values, nothing after --"
 linux_tests "$1"
 echo
 for t in "${not_runnable[@]+"${not_runnable[@]}"}"; do echo "not runnable here: $t"; done

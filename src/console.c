@@ -83,9 +83,10 @@ static void reset_modes(void)              /* async-signal-safe */
 	con.modes = 0;
 }
 
-static bool foreground(void)
+static bool foreground(void)                /* or no job control at all */
 {
-	return tcgetpgrp(STDIN_FILENO) == getpgrp();
+	pid_t fg = tcgetpgrp(STDIN_FILENO);
+	return fg < 0 || fg == getpgrp();
 }
 
 /* Raw mode, only if the terminal is ours to take (not from the background,
@@ -181,8 +182,7 @@ static void typed(uint8_t c)
 	if (con.escape)
 		return;
 	if (escaped && (c == 'x' || c == 'X')) {
-		con.quit = true;
-		vm_end(con.vm, LG_EXIT_RESET);
+		con.quit = vm_end(con.vm, LG_EXIT_RESET) || con.quit;
 		return;
 	}
 	if (escaped && c != CTRL_A) {       /* Ctrl-A h, or a key that means nothing */

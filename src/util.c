@@ -112,8 +112,8 @@ const char *lock_holder(int fd)
 	int pid = 0, p;
 	struct stat st;
 	FILE *f = fstat(fd, &st) == 0 ? fopen("/proc/locks", "r") : NULL;
-	while (!pid && f && fgets(line, sizeof(line), f))       /* "1: FLOCK ADVISORY WRITE pid maj:min:ino ..." */
-		if (!strstr(line, "->") && sscanf(line, "%*d: %*s %*s %*s %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+	while (!pid && f && fgets(line, sizeof(line), f))    /* "1: FLOCK ADVISORY WRITE pid maj:min:ino ..." */
+		if (sscanf(line, "%*d: %*s %*s %*s %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
 		    maj == major(st.st_dev) && min == minor(st.st_dev) && ino == st.st_ino)
 			pid = p;
 	if (f)

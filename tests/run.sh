@@ -301,7 +301,8 @@ usage "-m not whole pages"     "-m 1000001: give a whole number of 4 KiB pages, 
 usage "over-long command line" "command line is 3000 bytes; this kernel takes at most 2047: shorten -a$" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
 usage "over-long -a for Linux, counted honestly" "command line is (2000 bytes|2[0-9]{3} bytes \([0-9]+ of them this host's kvm-pvm parameters\)); this kernel takes at most 2047: shorten -a$" \
 	"$L" run -a "$(printf 'x%.0s' $(seq 2000))" $G/test.bzImage
-usage "over-long -- command, no -a: says so" "command line is [0-9]+ bytes.*: shorten the command after --$" "$L" run -- $(printf 'y%.0s' $(seq 1500))
+usage "over-long -- command, no -a: says so" "command line is [0-9]+ bytes.*: shorten the command after --$" \
+	env LGUEST_GUEST_DIR=build/guest "$L" run -- $(printf 'y%.0s' $(seq 1500))
 disk; truncate -s 1000 "$T/odd.img"
 usage "--disk missing"        "disk /nonexistent.img: No such file" "$L" run --disk /nonexistent.img $G/hello.elf
 usage "--disk with no path"   "--disk needs a path" "$L" run --disk "" $G/hello.elf

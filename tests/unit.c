@@ -68,8 +68,11 @@ static int parse(struct lg_config *c, const char *const *args)
 {
 	char *argv[32];
 	int n = 0;
-	while (args[n]) {
-		argv[n] = strdup(args[n]);                     /* writable, as argv is */
+	static char store[16384];                            /* writable, as argv is */
+	size_t used = 0;
+	while (args[n] && used + strlen(args[n]) < sizeof(store)) {
+		argv[n] = strcpy(store + used, args[n]);
+		used += strlen(args[n]) + 1;
 		n++;
 	}
 	argv[n] = NULL;

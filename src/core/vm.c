@@ -100,13 +100,14 @@ int vm_create(struct vm *vm, uint64_t mem_bytes, int ncpus)
 	return loop_init(&vm->loop);
 }
 
-void vm_end(struct vm *vm, int status)
+bool vm_end(struct vm *vm, int status)
 {
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&vm->ending, &expected, 1))
-		return;
+		return false;
 	vm->exit_status = status;
 	loop_stop(&vm->loop);
+	return true;
 }
 
 /*T:220 An exit: the guest needs us

@@ -35,8 +35,8 @@ int vm_max_cpus(int kvm_fd);
 /* One thread per vCPU, each in vcpu_run(). */
 int vm_start(struct vm *vm);
 /* Any thread, even a signal handler: end the guest with status (the first
- * caller wins; LG_EXIT_RESET for a reset). */
-void vm_end(struct vm *vm, int status);
+ * caller wins, and hears true; LG_EXIT_RESET for a reset). */
+bool vm_end(struct vm *vm, int status);
 /* Main thread, after the loop stopped: take every vCPU out of KVM_RUN. */
 void vm_stop_vcpus(struct vm *vm);
 /* Print registers and the bytes at RIP of a vCPU that cannot go on. */

@@ -100,16 +100,14 @@ static int elf_parse(struct elf_kernel *k, int fd, const char *path)
 	uint64_t size = (uint64_t)st.st_size;
 	for (unsigned i = 0; i < k->phnum; i++) {
 		const Elf64_Phdr *p = &k->ph[i];
-		if ((p->p_type == PT_LOAD || p->p_type == PT_NOTE) && (p->p_offset > size || p->p_filesz > size - p->p_offset))
+		uint8_t buf[4096];
+		uint64_t len = p->p_filesz < sizeof(buf) ? p->p_filesz : sizeof(buf);
+		if (p->p_type != PT_LOAD && p->p_type != PT_NOTE)
+			continue;
+		if (p->p_offset > size || p->p_filesz > size - p->p_offset)
 			return fail("kernel %s is truncated: its program headers promise %llu bytes, the file has %llu",
 				    path, (unsigned long long)(p->p_offset + p->p_filesz), (unsigned long long)size);
-	}
-	for (unsigned i = 0; i < k->phnum; i++) {
-		uint8_t buf[4096];
-		if (k->ph[i].p_type != PT_NOTE)
-			continue;
-		uint64_t len = k->ph[i].p_filesz < sizeof(buf) ? k->ph[i].p_filesz : sizeof(buf);
-		if (pread_full(fd, buf, len, k->ph[i].p_offset) == 0)
+		if (p->p_type == PT_NOTE && pread_full(fd, buf, len, p->p_offset) == 0)
 			scan_notes(k, buf, len);
 	}
 	if (k->is32 && !k->pvh_entry)

@@ -60,7 +60,7 @@ if step; then
 	us "mkfs, mount, write, sync, read back on vda" 0 '^data-survives$' -q --disk "$T/fs.img" -- \
 		sh -c 'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo data-survives >/mnt/f && sync && umount /mnt && mount /dev/vda /mnt && cat /mnt/f' </dev/null
 fi
-step && us "a guest kernel panic: status 71 and one line" 71 '^lguest: the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
+step && us "a guest kernel panic: status 123 and one line" 123 '^lguest: the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
 if step; then
 	shell "interactive shell" 'echo from-the-shell\nexit\n'
 	if [ "$(cat "$T/rc")" = 0 ] && tr -d '\r' <"$T/raw" | grep -q '^from-the-shell$'; then echo "ok   interactive shell: typed command runs, exit ends with 0"

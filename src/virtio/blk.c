@@ -246,7 +246,7 @@ static void on_complete(void *opaque, int fd, uint32_t events)
 	}
 	if (virtio_ready(&b->vdev) && b->vdev.vq[0].enabled) {
 		virtio_used(&b->vdev, 0, old);
-		kick(&b->vdev, 0);                  /* requests that waited for a slot */
+		virtio_serve(&b->vdev, 0);          /* requests that waited for a slot */
 	}
 	pthread_mutex_unlock(&b->vdev.lock);
 }

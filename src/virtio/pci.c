@@ -333,6 +333,17 @@ static void cfg_written(struct pci_dev *p, unsigned off, unsigned len)
 	}
 }
 
+void virtio_serve(struct virtio_dev *d, unsigned q)
+{
+	struct virtqueue *vq = &d->vq[q];
+	if (!virtio_ready(d) || !vq->enabled)
+		return;
+	vq_turn(vq);
+	d->ops->kick(d, q);
+	if (vq->more)                   /* our own kick: back after the others */
+		kick_now(d, q);
+}
+
 static void on_kick(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_dev *d = opaque;
@@ -344,8 +355,7 @@ static void on_kick(void *opaque, int fd, uint32_t events)
 		if (d->kick_efd[q] != fd)
 			continue;
 		pthread_mutex_lock(&d->lock);
-		if (virtio_ready(d) && d->vq[q].enabled)
-			d->ops->kick(d, q);
+		virtio_serve(d, q);
 		pthread_mutex_unlock(&d->lock);
 	}
 }

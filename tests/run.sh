@@ -149,10 +149,16 @@ if [ -f $G/hostile.elf ]; then
 	disk
 	cases=$(timeout 60 "$L" run --disk "$T/disk.img" -a case=list $G/hostile.elf 2>/dev/null | tr -d '\r' | sed -n 's/^hostile case_name=//p')
 	[ -n "$cases" ] || bad "hostile: the guest lists its cases"
+	# What some cases must also see: a read into a readable buffer or a
+	# write from a writable one fails; nothing lands after a reset (the image
+	# out of the page cache, so the reads are still in flight); 8-byte MSI-X.
+	declare -A want=( [data_readonly]='req_status=0x1 ' [write_data_writable]='req_status=0x1 '
+			  [reset_inflight]='buffers_after_reset=zero' [msix_qword]='qword=ok' )
 	for c in $cases; do
 		disk
+		[ $c = reset_inflight ] && python3 -c 'import os,sys; fd=os.open(sys.argv[1],os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$T/disk.img"
 		ro=; case $c in *_ro_*) ro=,ro;; esac
-		guest "hostile driver: $c; VMM alive and serving" 0 "hostile case=$c .*survived=1" --disk "$T/disk.img$ro" -a "case=$c" $G/hostile.elf
+		guest "hostile driver: $c; VMM alive and serving" 0 "hostile case=$c .*survived=1${want[$c]+;;hostile case=$c .*${want[$c]}}" --disk "$T/disk.img$ro" -a "case=$c" $G/hostile.elf
 	done
 fi
 

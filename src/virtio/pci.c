@@ -112,6 +112,11 @@ static void msix_unmasked(struct virtio_dev *d)
 static void msix_table(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len, bool is_write)
 {
 	unsigned v = (unsigned)off / 16, w = (unsigned)(off % 16) / 4;
+	if (len == 8 && off % 8 == 0) {            /* PCI allows a QWORD: two DWORDs */
+		msix_table(d, off, data, 4, is_write);
+		msix_table(d, off + 4, data + 4, 4, is_write);
+		return;
+	}
 	if (v >= VIRTIO_MAX_VECTORS || len != 4 || off % 4) {
 		if (!is_write)
 			memset(data, 0xff, len);

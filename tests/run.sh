@@ -78,9 +78,9 @@ guest "triple fault ends with 0"          0  'reset: triple'                    
 guest "guest exception handler reports"   3  'vector=6'                             -a mode=ud $G/reset.elf
 # Instructions kvm-pvm cannot emulate, which lguest completes there.
 if [ -d /sys/module/kvm_pvm ]; then
-	LGUEST_REPORT=1 guest "pvm: int3, stac/clac, fwait, ldmxcsr completed" 0 'pvmops int3=1 stac_ac=(1|-1) clac_ac=(0|-1) fwait=1 ldmxcsr=2;;pvm_completed=([5-9]|[1-9][0-9])' $G/pvmops.elf
+	LGUEST_REPORT=1 guest "pvm: int3, stac/clac, fwait, ldmxcsr (loaded, or #GP) completed" 0 'pvmops int3=1 stac_ac=(1|-1) clac_ac=(0|-1) fwait=1 ldmxcsr=2 mxcsr=0x7f80 reserved_gp=1 kept=0x7f80;;pvm_completed=([5-9]|[1-9][0-9])' $G/pvmops.elf
 else
-	guest "int3, stac/clac, fwait, ldmxcsr run at ring 0" 0 'pvmops int3=1 stac_ac=(1|-1) clac_ac=(0|-1) fwait=1 ldmxcsr=2' $G/pvmops.elf
+	guest "int3, stac/clac, fwait, ldmxcsr run at ring 0" 0 'pvmops int3=1 stac_ac=(1|-1) clac_ac=(0|-1) fwait=1 ldmxcsr=2 mxcsr=0x7f80 reserved_gp=1 kept=0x7f80' $G/pvmops.elf
 fi
 # An SSE instruction in the guest kernel: kvm-pvm's emulator has none, so the
 # vCPU stops (status 70, registers and code bytes on stderr); hardware runs it.

@@ -5,10 +5,10 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE
-LDLIBS += -lpthread -luring
+LDLIBS += -lpthread -luring -lseccomp
 ifeq ($(SANITIZE),1)
 BUILD := build-san
-CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all -DLG_SANITIZERS
 LDFLAGS += -fsanitize=address,undefined
 endif
 

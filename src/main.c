@@ -9,6 +9,7 @@
 #include "console.h"
 #include "guest.h"
 #include "core/pvm.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "hw/pci.h"
 #include "hw/platform.h"
@@ -36,6 +37,7 @@ static const char usage[] =
 	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
 	"  -q, --quiet         default guest: hide the kernel's messages\n"
+	"      --seccomp=off   no system call filters (debugging)\n"
 	"  -h, --help          this text\n"
 	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
 	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's\n"
@@ -115,6 +117,7 @@ static void report_memory(void)
 static int run(int argc, char **argv)
 {
 	struct lg_config c;
+	close_range(3, ~0U, 0);         /* what we inherited is not the guest's */
 	int rc = config_parse(&c, argc, argv);
 	if (rc == 1) {
 		fputs(usage, stdout);
@@ -142,8 +145,9 @@ static int run(int argc, char **argv)
 	com1.on_room = console_room;
 	int console = c.virtio_console ? console_init(&vm, vcon_input, vcon_space, NULL)
 				       : console_init(&vm, com1_input, com1_space, &com1);
-	if (console < 0 || vm_start(&vm) < 0)
+	if (console < 0 || sandbox_prepare(&vm, !c.seccomp_off, console_restore) < 0 || vm_start(&vm) < 0)
 		die(LG_EXIT_ERROR, "%s", lg_error);
+	sandbox_enter(SANDBOX_LOOP);
 	loop_run(&vm.loop);
 	vm_stop_vcpus(&vm);
 	console_restore();

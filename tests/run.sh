@@ -182,6 +182,37 @@ python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restore
 printf 'abc\001xdef' | timeout 60 "$L" run -a count=100000000 $G/ioloop.elf >"$T/out" 2>&1
 rc=$?; [ $rc = 0 ] && ok "Ctrl-A x quits with 0" || bad "Ctrl-A x quits with 0" "status $rc"
 
+# --- the sandbox -------------------------------------------------------------
+# Each thread kind has a seccomp filter: a forbidden call (a socket, an
+# ioctl request we never send) ends lguest with 128+SIGSYS and one line.
+for k in vcpu loop ioctl; do
+	LGUEST_SECCOMP_SELFTEST=$k timeout 60 "$L" run -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>"$T/err"
+	rc=$?
+	if [ $rc = 159 ] && grep -Eq '^lguest: the (vCPU|event loop) thread made a system call its seccomp filter forbids: (socket|ioctl) ' "$T/err"
+	then ok "seccomp: a forbidden call from the $k selftest ends lguest, named"
+	else bad "seccomp: a forbidden call from the $k selftest ends lguest, named" "status $rc" "$(head -2 "$T/err")"; fi
+done
+LGUEST_SECCOMP_SELFTEST=vcpu guest "seccomp: --seccomp=off lifts the filters" 0 'hello' --seccomp=off $G/hello.elf
+# A running guest: every thread filtered, no capability, no file descriptor
+# but the guest's (KVM's VM and vCPUs, RAM, eventfds, epoll, io_uring, disk).
+disk
+"$L" run --disk "$T/disk.img" -c 2 -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>&1 &
+pid=$!
+sleep 1
+extra=$(for f in /proc/$pid/fd/*; do n=${f##*/} l=$(readlink "$f")
+	case "$n:$l" in [012]:*|*:anon_inode:kvm-vm|*:anon_inode:kvm-vcpu:[01]|*:/memfd:lguest-ram*) ;;
+	*:"anon_inode:[eventfd]"|*:"anon_inode:[eventpoll]"|*:"anon_inode:[io_uring]"|*:"$T/disk.img") ;;
+	*) echo "$n:$l" ;; esac; done)
+caps=$(grep -hE "^Cap(Inh|Prm|Eff|Amb$([ "$(id -u)" = 0 ] && echo '|Bnd')):" /proc/$pid/task/*/status | grep -vc '0000000000000000$')
+threads=$(ls /proc/$pid/task | wc -l) filtered=$(grep -h '^Seccomp:' /proc/$pid/task/*/status | grep -c '2$')
+kill $pid; wait $pid 2>/dev/null
+[ -z "$extra" ] && ok "sandbox: a running guest holds only its own file descriptors" \
+	|| bad "sandbox: a running guest holds only its own file descriptors" $extra
+[ "$caps" = 0 ] && ok "sandbox: no capability in any thread" || bad "sandbox: no capability in any thread" "$caps sets not empty"
+# (KVM's own workers, such as kvm-nx-lpage-recovery, count as threads too)
+[ "$threads" -ge 3 ] && [ "$filtered" = "$threads" ] && ok "sandbox: every thread (2 vCPUs, the loop, ...) under seccomp" \
+	|| bad "sandbox: every thread (2 vCPUs, the loop, ...) under seccomp" "$filtered of $threads"
+
 # --- bad input: one line on stderr, status 2 ---------------------------------
 # usage NAME REGEX [lguest args...]
 usage() {
@@ -226,6 +257,7 @@ usage "--disk size not a multiple of 512" "not a multiple of 512" "$L" run --dis
 usage "--disk unknown option" "unknown option 'rw'"   "$L" run --disk "$T/disk.img,rw" $G/hello.elf
 usage "--disk serial too long" "unknown option"       "$L" run --disk "$T/disk.img,serial=123456789012345678901" $G/hello.elf
 usage "--console bogus"       "--console bogus"       "$L" run --console bogus $G/hello.elf
+usage "--seccomp bogus"       "--seccomp maybe"       "$L" run --seccomp=maybe $G/hello.elf
 "$L" run --disk "$T/disk.img" -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>&1 &
 holder=$!
 sleep 0.5

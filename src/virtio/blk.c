@@ -268,6 +268,7 @@ static void reset(struct virtio_dev *d)
 	b->gen++;                                   /* in-flight requests: void */
 	if (sqe) {
 		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data(sqe, NULL);   /* the slot's last user_data: not ours */
 		io_uring_submit(&b->ring);
 	}
 	while (b->inflight && io_uring_wait_cqe(&b->ring, &cqe) == 0)

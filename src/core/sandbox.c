@@ -24,6 +24,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -104,9 +105,9 @@ static int build(enum sandbox_kind k, bool report)
 	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(sanitizer_calls); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sanitizer_calls[i], 0);
 #endif
+	struct scmp_arg_cmp us = { 0, SCMP_CMP_EQ, (uint64_t)getpid(), 0 };
 	if (rc == 0)            /* signals to our own threads only */
-		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
-				      SCMP_A0(SCMP_CMP_EQ, (uint64_t)getpid()));
+		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, &us);
 	return rc < 0 ? fail("seccomp: cannot make the %s filter: %s", kind_name[k], strerror(-rc)) : 0;
 }
 
@@ -129,6 +130,7 @@ int sandbox_prepare(struct vm *vm, bool filters, void (*on_kill)(void))
 	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO };
 	close(vm->kvm);                 /* the VM and vCPU fds are all we need of KVM */
 	vm->kvm = -1;
+	tzset();                        /* gmtime_r (the RTC) reads /etc/localtime once: now */
 	kill_hook = on_kill;
 	if (drop_capabilities() < 0 || !filters)
 		return 0;

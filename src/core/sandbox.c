@@ -57,7 +57,8 @@ static const struct rule {
 /* LeakSanitizer's check at exit (a tracer thread that stops and reads the
  * others): only in the sanitizer build. */
 static const int sanitizer_calls[] = { SCMP_SYS(prctl), SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(wait4),
-				       SCMP_SYS(getppid), SCMP_SYS(open), SCMP_SYS(getdents), SCMP_SYS(lseek), SCMP_SYS(close) };
+				       SCMP_SYS(getppid), SCMP_SYS(open), SCMP_SYS(getdents), SCMP_SYS(lseek), SCMP_SYS(close),
+				       SCMP_SYS(sched_yield) };
 #endif
 /* LGUEST_REPORT reads /proc/self/status at the end. */
 static const int report_calls[] = { SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat),

@@ -46,7 +46,8 @@ static const struct rule {
 	IOCTL(KVM_SET_GSI_ROUTING, V), IOCTL(KVM_IRQFD, V), IOCTL(KVM_IOEVENTFD, V), SYS(eventfd2, V),
 	IOCTL(KVM_IRQ_LINE, V | L), IOCTL(TCSETS, V | L), IOCTL(TCGETS, V | L), /* INTx; the terminal back */
 	SYS(read, V | L), SYS(write, V | L), SYS(futex, V | L), SYS(io_uring_enter, V | L),
-	SYS(epoll_wait, L), SYS(epoll_pwait, L), SYS(epoll_ctl, L), SYS(getrandom, L),
+	SYS(epoll_wait, L), SYS(epoll_pwait, L), SYS(getrandom, L),
+	SYS(epoll_ctl, V | L),                                       /* stdin again, once COM1 drained */
 	/* what the C library does for us: memory, threads, signals, the end */
 	NOEXEC(mmap, V | L), NOEXEC(mprotect, V | L), SYS(munmap, V | L), SYS(madvise, V | L),
 	SYS(brk, V | L), SYS(rt_sigreturn, V | L), SYS(rt_sigprocmask, V | L), SYS(rt_sigaction, V | L),

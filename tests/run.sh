@@ -199,7 +199,7 @@ for k in vcpu loop ioctl; do
 	else bad "seccomp: a forbidden call from the $k selftest ends lguest, named" "status $rc" "$(head -2 "$T/err")"; fi
 done
 LGUEST_SECCOMP_SELFTEST=vcpu guest "seccomp: --seccomp=off lifts the filters" 0 'hello' --seccomp=off $G/hello.elf
-guest "seccomp: the CMOS clock read under the filter (the time zone file read before)" 0 'rtc_seconds=0x[0-5][0-9]' -a rtc=1 $G/hello.elf
+guest "seccomp: the CMOS clock read under the filter (the time zone file read before)" 0 'rtc_seconds=0x[0-5]?[0-9]$' -a rtc=1 $G/hello.elf
 # A running guest: every thread filtered, no capability, no file descriptor
 # but the guest's (KVM's VM and vCPUs, RAM, eventfds, epoll, io_uring, disk).
 disk

@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -e
 need=""
-for p in make gcc libc6-dev clang python3 util-linux liburing-dev; do
+for p in make gcc libc6-dev clang python3 util-linux liburing-dev libseccomp-dev; do
 	dpkg -s "$p" >/dev/null 2>&1 || need="$need $p"
 done
 # Where the host's KVM cannot run a Linux guest's user space (kvm-pvm), the

@@ -3,7 +3,7 @@
 _lguest()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} w
-	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console -q --quiet -h --help"
+	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console --seccomp -q --quiet -h --help"
 	COMPREPLY=()
 	if [ "$COMP_CWORD" = 1 ]; then
 		COMPREPLY=($(compgen -W "run --help --version" -- "$cur"))
@@ -14,6 +14,7 @@ _lguest()
 	done
 	case $prev in
 	--console) COMPREPLY=($(compgen -W "serial virtio" -- "$cur")); return ;;
+	--seccomp) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
 	-m | --memory | -c | --cpus | -a | --append) return ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -32,7 +32,7 @@ static struct vm *setup(void)
 	struct vm *vm = fuzz_vm(RAM);
 	if (bus.vm)
 		return vm;
-	if (pci_init(&bus, vm) < 0 || blk_add(&bus, vm, fuzz_file(&fd, path, zero, sizeof(zero))) < 0)
+	if (pci_init(&bus, vm) < 0 || blk_add(&bus, vm, fuzz_file(&fd, path, zero, sizeof(zero)), false, NULL) < 0)
 		abort();
 	bus.slot[1]->cfg[PCI_COMMAND] |= PCI_CMD_MEM;
 	return vm;

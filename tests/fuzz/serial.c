@@ -37,7 +37,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (unsigned i = 0; i < n; i++)
 				typed[i] = (uint8_t)take(&in, 1);
 			serial_input(&com1, typed, n);
-			serial_space(&com1);
 			continue;
 		}
 		if (b & 0x80)

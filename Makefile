@@ -5,7 +5,7 @@ PREFIX ?= /usr/local
 BUILD ?= build
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE
-LDLIBS += -lpthread -luring
+LDLIBS += -lpthread -luring -lslirp
 ifeq ($(SANITIZE),1)
 BUILD := build-san
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -15,7 +15,7 @@ endif
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
-UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o)
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o net/frame.o net/spec.o)
 
 include guest/test/build.mk
 include guest/test/bz.mk

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "core/vm.h"
 #include "util.h"
+#include "virtio/devices.h"
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "append", required_argument, NULL, 'a' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -58,6 +60,13 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 			if (c->ndisks == LG_MAX_DISKS)
 				return fail("more than %d --disk options", LG_MAX_DISKS);
 			c->disks[c->ndisks++] = optarg;
+			break;
+		case 'n':
+			if (c->nnets == LG_MAX_NICS)
+				return fail("more than %d --net options", LG_MAX_NICS);
+			if (net_check(optarg) < 0)
+				return -1;
+			c->nets[c->nnets++] = optarg;
 			break;
 		case 'C':
 			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "console.h"
 #include "guest.h"
+#include "lan.h"
 #include "core/pvm.h"
 #include "core/vm.h"
 #include "hw/pci.h"
@@ -35,6 +36,8 @@ static const char usage[] =
 	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
 	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
+	"      --net lan=NAME|tap[=IF]|user|vhost-user=PATH[,mac=MAC]  a virtio-net NIC\n"
+	"                      (repeatable; user takes ,hostfwd=tcp:[ADDR]:PORT-:PORT and ,restrict)\n"
 	"  -q, --quiet         default guest: hide the kernel's messages\n"
 	"  -h, --help          this text\n"
 	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
@@ -57,6 +60,9 @@ static int add_devices(const struct lg_config *c)
 		return -1;
 	for (int i = 0; i < c->ndisks; i++)
 		if (blk_add(&pci, &vm, c->disks[i]) < 0)
+			return -1;
+	for (int i = 0; i < c->nnets; i++)
+		if (net_add(&pci, &vm, c->nets[i], i) < 0)
 			return -1;
 	return rng_add(&pci, &vm);
 }
@@ -110,6 +116,7 @@ static void report_memory(void)
 	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld pvm_completed=%lu\n",
 		hwm, shmem, hwm - shmem, pvm_completed());
 	virtio_report();
+	net_report();
 }
 
 static int run(int argc, char **argv)
@@ -156,6 +163,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "lan"))
+		return lan_main(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
 		fputs(usage, stdout);
 		return 0;

@@ -26,6 +26,8 @@ fi
 if scripts/tour.sh | diff -q - docs/TOUR.md >/dev/null; then pass=$((pass + 1)); echo "ok   docs/TOUR.md matches the code's tour stops"
 else fail=$((fail + 1)); echo "FAIL docs/TOUR.md is stale: run make tour"; fi
 
+. tests/net.sh
+
 suite() {
 BUILD=$1
 L=$BUILD/lguest
@@ -155,6 +157,9 @@ else bad "virtio-console: input reaches hvc0, Ctrl-A Ctrl-A is one Ctrl-A" "stat
 rc=$?
 if [ $rc = 0 ] && grep -q 'ctrl_a=0 bytes=6001' "$T/out"; then ok "virtio-console: 6 KB pasted, none lost"
 else bad "virtio-console: 6 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out")"; fi
+
+# --- the network (tests/net.sh) ----------------------------------------------
+net_suite
 
 # --- the terminal -----------------------------------------------------------
 python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \

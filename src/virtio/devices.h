@@ -17,4 +17,11 @@ int vcon_add(struct pci_bus *bus, struct vm *vm, void (*out)(const uint8_t *buf,
 	     void (*on_room)(void *));
 unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len);
 unsigned vcon_space(void *unused);
+/* virtio-net: "lan=NAME", "tap[=IF]", "user[,...]", "vhost-user=PATH", each
+ * [,mac=MAC]; net_check() is the parse alone (config.c), -1 with fail(). */
+#define LG_MAX_NICS 8
+int net_check(const char *spec);
+int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index);
+/* LGUEST_REPORT: frames and bytes each way, drops, link. */
+void net_report(void);
 #endif

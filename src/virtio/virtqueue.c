@@ -140,6 +140,23 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	return walk(vq, c);
 }
 
+uint16_t vq_ram_used_idx(const struct virtqueue *vq)
+{
+	return load16(&vq->used->idx);
+}
+
+bool vq_has_avail(struct virtqueue *vq)
+{
+	return vq->avail && load16(&vq->avail->idx) != vq->last_avail;
+}
+
+void vq_unpop(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail -= n;
+	if (vq->event_idx)
+		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELEASE);
+}
+
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)
 {
 	struct vring_used_elem *e = &vq->used->ring[vq->used_idx % vq->size];

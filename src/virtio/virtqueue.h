@@ -45,6 +45,12 @@ void vq_reset(struct virtqueue *vq);
  * length 0 (the queue goes on).  VQ_BROKEN: the driver broke the ring
  * itself; the device needs a reset.  VQ_EMPTY: nothing to do. */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* The used index in guest RAM: where another back-end left the queue. */
+uint16_t vq_ram_used_idx(const struct virtqueue *vq);
+/* Has the driver made a chain available that we did not pop yet? */
+bool vq_has_avail(struct virtqueue *vq);
+/* Put back the last n chains popped, untouched: they come again. */
+void vq_unpop(struct virtqueue *vq, uint16_t n);
 /* Return a chain with len bytes written into it. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /* After pushes: does the driver want an interrupt? */

@@ -15,7 +15,7 @@ endif
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
-UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o core/memory.o core/bus.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o net/frame.o net/spec.o)
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o console.o core/memory.o core/bus.o core/loop.o core/vm.o core/irq.o core/dump.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o virtio/virtqueue.o net/frame.o net/spec.o)
 
 include guest/test/build.mk
 include guest/test/bz.mk
@@ -34,8 +34,14 @@ $(BUILD)/obj/%.o: src/%.c
 -include $(OBJS:.o=.d)
 
 
-$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/tests/stubs.o
+$(BUILD)/unit: tests/unit.c $(UNIT_OBJS) $(BUILD)/tests/stubs.o | build/race
 	$(CC) $(CFLAGS) $(LDFLAGS) -Isrc -o $@ $^ $(LDLIBS)
+
+# The output watch under ThreadSanitizer (tests/race.c); built with the unit
+# tests, for the plain build only.
+RACE_SRCS := src/guest.c src/console.c src/util.c $(addprefix src/core/,vm.c loop.c irq.c pvm.c dump.c memory.c bus.c)
+build/race: tests/race.c $(RACE_SRCS)
+	$(CC) -O1 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -fsanitize=thread -Isrc -o $@ $^ -lpthread
 
 $(BUILD)/tests/stubs.o: tests/stubs.c
 	@mkdir -p $(dir $@)
@@ -52,12 +58,23 @@ check: all $(BUILD)/unit nested-kit
 check-fast: all $(BUILD)/unit nested-kit
 	tests/run.sh $(BUILD)
 
-install: $(BUILD)/lguest
+# The launcher, its man page and bash completion, hello.elf (a guest that
+# runs to the end anywhere) and the default guest kit if it was built.
+SHARE := $(DESTDIR)$(PREFIX)/share
+install: $(BUILD)/lguest $(GT_OUT)/hello.elf
 	install -D -m 755 $(BUILD)/lguest $(DESTDIR)$(PREFIX)/bin/lguest
+	install -D -m 644 docs/lguest.1 $(SHARE)/man/man1/lguest.1
+	install -D -m 644 docs/lguest.bash $(SHARE)/bash-completion/completions/lguest
+	install -D -m 644 $(GT_OUT)/hello.elf $(SHARE)/lguest/hello.elf
 	if [ -f $(DEFAULT_GUEST_KERNEL) ]; then \
-		install -D -m 644 $(DEFAULT_GUEST_KERNEL) $(DESTDIR)$(PREFIX)/share/lguest/vmlinux; \
-		install -D -m 644 $(DEFAULT_GUEST_INITRD) $(DESTDIR)$(PREFIX)/share/lguest/initramfs.cpio; \
+		install -D -m 644 $(DEFAULT_GUEST_KERNEL) $(SHARE)/lguest/vmlinux; \
+		install -D -m 644 $(DEFAULT_GUEST_INITRD) $(SHARE)/lguest/initramfs.cpio; \
 	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/lguest $(SHARE)/man/man1/lguest.1 $(SHARE)/bash-completion/completions/lguest
+	rm -f $(SHARE)/lguest/hello.elf $(SHARE)/lguest/vmlinux $(SHARE)/lguest/initramfs.cpio
+	-rmdir $(SHARE)/lguest 2>/dev/null
 
 run: all
 	$(BUILD)/lguest run
@@ -68,4 +85,4 @@ tour:
 clean:
 	rm -rf build build-san
 
-.PHONY: all check check-fast install run tour clean test-guests
+.PHONY: all check check-fast install uninstall run tour clean test-guests

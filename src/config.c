@@ -1,6 +1,6 @@
 /*T:020 What the user asked for
- * `lguest run [options] KERNEL [-- ARGS]`.  Every option is checked here,
- * before anything is made, so a mistake costs one line and exit status 2
+ * `lguest run [options] [KERNEL] [-- ARGS]`.  Every option is checked here,
+ * before anything is made, so a mistake costs one line and exit status 125
  * and leaves nothing behind. */
 #include "config.h"
 #include "core/vm.h"
@@ -18,9 +18,50 @@ static int build_cmdline(struct lg_config *c)
 		used += (size_t)snprintf(c->cmdline + used, sizeof(c->cmdline) - used, "%s%s",
 					 i ? " " : " -- ", c->guest_argv[i]);
 	if (used >= sizeof(c->cmdline))
-		return fail("the kernel command line is longer than %zu bytes (shorten -a)",
-			    sizeof(c->cmdline) - 1);
+		return fail("the kernel command line is longer than %zu bytes (shorten %s)",
+			    sizeof(c->cmdline) - 1, c->guest_argc ? "-a or the arguments after --" : "-a");
 	return 0;
+}
+
+/* PATH up to a lone comma (",," is one comma in it), then the options. */
+static int parse_disk(struct lg_disk *d, char *spec)
+{
+	char *w = spec, *r = spec, *save = NULL;
+	for (; *r && (*r != ',' || r[1] == ','); r += *r == ',' ? 2 : 1)
+		*w++ = *r;
+	char *opts = *r ? r + 1 : NULL;
+	*w = 0;
+	*d = (struct lg_disk){ .path = spec };
+	if (!*spec)
+		return fail("--disk needs a path: --disk PATH[,ro][,serial=ID]");
+	for (char *o = opts ? strtok_r(opts, ",", &save) : NULL; o; o = strtok_r(NULL, ",", &save)) {
+		if (!strcmp(o, "ro"))
+			d->ro = true;
+		else if (!strncmp(o, "serial=", 7) && strlen(o + 7) <= LG_SERIAL_MAX)
+			d->serial = o + 7;
+		else
+			return fail("--disk %s: unknown option '%s' (PATH[,ro][,serial=ID], ID up to %d characters; "
+				    "a comma in PATH is written ,,)", spec, o, LG_SERIAL_MAX);
+	}
+	return 0;
+}
+
+/* getopt said '?': name what was wrong. */
+static int bad_option(const struct option *opts, const char *arg)
+{
+	for (const struct option *o = opts; optopt && o->name; o++)
+		if (o->val == optopt && o->has_arg == no_argument)       /* "--quiet=1" */
+			return fail("--%s takes no value (see lguest run --help)", o->name);
+	if (optopt)
+		return fail("unknown option -%c (see lguest run --help)", optopt);
+	size_t n = strcspn(arg + 2, "="), k = 0;
+	char names[128] = "";
+	for (const struct option *o = opts; o->name; o++)
+		if (!strncmp(o->name, arg + 2, n))
+			k += (size_t)snprintf(names + k, sizeof(names) - k, "%s--%s", k ? " or " : "", o->name);
+	if (strstr(names, " or "))
+		return fail("%.*s is ambiguous: %s (see lguest run --help)", (int)n + 2, arg, names);
+	return fail("unknown option %s (see lguest run --help)", arg);
 }
 
 int config_parse(struct lg_config *c, int argc, char **argv)
@@ -49,6 +90,9 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		case 'm':
 			if (parse_size(optarg, &c->mem_bytes) < 0 || c->mem_bytes == 0)
 				return fail("-m %s: give a size such as 512M or 2G", optarg);
+			if (c->mem_bytes & 0xfff)
+				return fail("-m %s: give a whole number of 4 KiB pages, such as %lluK", optarg,
+					    (unsigned long long)(c->mem_bytes + 0xfff) >> 12 << 2);
 			break;
 		case 'c':
 			if (parse_uint(optarg, 1, LG_MAX_CPUS, &n) < 0)
@@ -59,7 +103,8 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		case 'd':
 			if (c->ndisks == LG_MAX_DISKS)
 				return fail("more than %d --disk options", LG_MAX_DISKS);
-			c->disks[c->ndisks++] = optarg;
+			if (parse_disk(&c->disks[c->ndisks++], optarg) < 0)
+				return -1;
 			break;
 		case 'n':
 			if (c->nnets == LG_MAX_NICS)
@@ -79,7 +124,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		case ':':
 			return fail("option %s needs a value (see lguest run --help)", argv[optind - 1]);
 		default:
-			return fail("unknown option %s (see lguest run --help)", argv[optind - 1]);
+			return bad_option(opts, argv[optind - 1]);
 		}
 	}
 	/* getopt stops at KERNEL, or just after a "--" it swallowed. */

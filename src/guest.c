@@ -4,18 +4,25 @@
  * command after `--` travels on the kernel command line as lg.cmd=<base64
  * of the shell-quoted words>, so no quoting survives by accident; /init runs
  * it with /bin/sh -c and reports its status through the debug-exit port.
- * We also read what the kernel prints, a line at a time: a panic followed
- * by the reboot that panic=-1 asks for becomes a failure, not a clean exit;
- * and on a host that cannot run guest user space (kvm-pvm) we say so in one
- * line instead of leaving the user with a panic to decode. */
+ * We also read what the kernel prints, a line at a time: a panic ends
+ * lguest with LG_EXIT_PANIC once its report is out (or at the reboot that
+ * panic=-1 asks for), never with a clean 0; and on a host that cannot run
+ * guest user space (kvm-pvm) we say so in one line instead of leaving the
+ * user with a panic to decode. */
 #include "guest.h"
 #include "config.h"
+#include "console.h"
 #include "core/pvm.h"
+#include "core/vm.h"
 #include "util.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 static char kernel_path[4096], initrd_path[4096];
@@ -100,21 +107,33 @@ int guest_default(struct lg_config *c)
 	/* pci=noearly: a distribution kernel's early PCI quirks otherwise probe
 	 * all 256 buses through port I/O, some 33,000 exits, for chipsets a
 	 * VM does not have. */
-	snprintf(c->cmdline, sizeof(c->cmdline), "%s panic=-1 pci=noearly%s%s%s",
+	size_t n = (size_t)snprintf(c->cmdline, sizeof(c->cmdline), "%s panic=-1 pci=noearly%s%s%s",
 		 c->append_given ? c->append : (c->virtio_console ? "console=hvc0" : "console=ttyS0"),
 		 c->quiet ? " quiet lg.quiet" : "", c->guest_argc ? " lg.cmd=" : "", c->guest_argc ? enc : "");
-	return 0;
+	return n < sizeof(c->cmdline) ? 0 : fail("the kernel command line is longer than %zu bytes (shorten -a)",
+						  sizeof(c->cmdline) - 1);
 }
 
-/* --- watching what the kernel says --------------------------------------- */
+/* --- what the guest prints ------------------------------------------------ */
 
 static struct {
+	pthread_mutex_t lock;    /* a vCPU (COM1) and the loop (hvc0) both print */
+	struct vm *vm;
+	int out;                 /* stdout, or our own non-blocking opening of it */
+	int timer;               /* the slow-host note, then a panic's grace */
+	atomic_bool spoke;       /* the guest printed something */
 	char line[512];
 	size_t len;
-	int panicked;
+	atomic_int panicked;
 	double init_at;          /* printk time of "Run /init" (or of the panic), s */
 	char panic[160];
-} watch;
+} watch = { .lock = PTHREAD_MUTEX_INITIALIZER, .out = STDOUT_FILENO, .timer = -1 };
+
+static void arm(long ms)
+{
+	struct itimerspec t = { .it_value = { ms / 1000, ms % 1000 * 1000000 } };
+	timerfd_settime(watch.timer, 0, &t, NULL);
+}
 
 static void on_line(const char *l)
 {
@@ -122,26 +141,72 @@ static void on_line(const char *l)
 	double t;
 	if ((p = strstr(l, "Run ")) && strstr(p, " as init process") && sscanf(l, "[ %lf]", &t) == 1)
 		watch.init_at = t;
+	if (watch.panicked && strstr(l, "---[ end Kernel panic"))
+		vm_end(watch.vm, LG_EXIT_PANIC);        /* it will say no more */
 	if (!watch.panicked && (p = strstr(l, "Kernel panic - not syncing"))) {
 		watch.panicked = 1;
 		snprintf(watch.panic, sizeof(watch.panic), "%s", p);
 		if (!watch.init_at && sscanf(l, "[ %lf]", &t) == 1)
 			watch.init_at = t;      /* quiet: no "Run /init" line was shown */
+		arm(2000);                      /* the rest of its report, then end */
+	}
+}
+
+static void on_timer(void *opaque, int fd, uint32_t events)
+{
+	uint64_t n;
+	(void)opaque, (void)events;
+	if (read(fd, &n, sizeof(n)) < 0)
+		return;                         /* not the lock: a vCPU may hold it, waiting on stdout */
+	if (watch.panicked)
+		vm_end(watch.vm, LG_EXIT_PANIC);
+	else if (!watch.spoke)
+		fprintf(stderr, "lguest: note: no output from the guest yet; this host's KVM (kvm-pvm) emulates "
+			"a guest kernel's code, so a kernel can take minutes to say anything (Ctrl-A x quits)\n");
+}
+
+int guest_watch(struct vm *vm, bool notes)
+{
+	struct stat st;
+	watch.vm = vm;
+	/* A stalled reader (| sleep 60) must not hold a vCPU or the loop past
+	 * the guest's end: write through a non-blocking file of our own. */
+	if (fstat(STDOUT_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+		int fd = open("/proc/self/fd/1", O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		watch.out = fd >= 0 ? fd : STDOUT_FILENO;
+	}
+	watch.timer = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (watch.timer < 0 || loop_add(&vm->loop, watch.timer, on_timer, NULL) < 0)
+		return fail("cannot make a timer: %s", strerror(errno));
+	if (notes && pvm_host())
+		arm(5000);
+	return 0;
+}
+
+/* Wait for a full stdout, but only while the guest lives. */
+static void write_out(const uint8_t *buf, size_t n)
+{
+	while (n) {
+		ssize_t w = write(watch.out, buf, n);
+		if (w > 0) {
+			buf += w, n -= (size_t)w;
+			continue;
+		}
+		if (w == 0 || (errno != EAGAIN && errno != EINTR) || (watch.vm && atomic_load(&watch.vm->ending)))
+			return;                 /* no reader, or no guest: drop it */
+		struct pollfd p = { .fd = watch.out, .events = POLLOUT };
+		poll(&p, 1, 100);
 	}
 }
 
 void guest_output(const uint8_t *buf, size_t n)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	pthread_mutex_lock(&watch.lock);
+	watch.spoke = true;
+	write_out(buf, n);
+	console_track(buf, n);
 	for (size_t i = 0; i < n; i++) {
-		if (buf[i] == '\n' || watch.len == sizeof(watch.line) - 1) {
+		if (buf[i] == '\n' || watch.len >= sizeof(watch.line) - 1) {
 			watch.line[watch.len] = 0;
 			on_line(watch.line);
 			watch.len = 0;
@@ -149,10 +214,13 @@ void guest_output(const uint8_t *buf, size_t n)
 			watch.line[watch.len++] = (char)buf[i];
 		}
 	}
+	pthread_mutex_unlock(&watch.lock);
 }
 
-int guest_reboot_status(void)
+int guest_end_status(int status)
 {
+	if (status != LG_EXIT_RESET && status != LG_EXIT_PANIC)
+		return status;
 	if (!watch.panicked)
 		return LG_EXIT_OK;
 	/* init ran and died: on kvm-pvm, at its first system call */

@@ -1,14 +1,10 @@
 #ifndef LG_GUEST_H
 #define LG_GUEST_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 struct lg_config;
-
-/* Exit statuses for what the watch sees the guest kernel say. */
-enum {
-	LG_EXIT_PANIC = 71,          /* the guest kernel panicked */
-	LG_EXIT_NO_USERSPACE = 72,   /* this host cannot run the guest's user space */
-};
+struct vm;
 
 /* No KERNEL given: point c at the default guest kit and build its command
  * line (the user's -- CMD as lg.cmd=base64).  -1 with fail(). */
@@ -16,10 +12,13 @@ int guest_default(struct lg_config *c);
 /* Quote args for /bin/sh -c, base64 it; pure, for the unit tests. */
 int guest_cmd_base64(char **argv, int argc, char *out, size_t size);
 
-/* Every byte the guest prints goes through here to stdout: a line watch
- * notices a kernel panic and where user space was to start. */
+/* Before the guest runs: where its output goes, a timer on vm's loop
+ * (notes: say so when a kvm-pvm host keeps the guest silent).  -1 with fail(). */
+int guest_watch(struct vm *vm, bool notes);
+/* Every byte the guest prints goes through here to stdout (any thread): a
+ * line watch notices a kernel panic and where user space was to start. */
 void guest_output(const uint8_t *buf, size_t n);
-/* The status to exit with after the guest reset itself: a panic seen on
- * the console turns a reboot into LG_EXIT_PANIC (or NO_USERSPACE). */
-int guest_reboot_status(void);
+/* What lguest exits with, from the vm's status: a reset (or Ctrl-A x) after a
+ * panic seen on the console is LG_EXIT_PANIC (or NO_USERSPACE), said on stderr. */
+int guest_end_status(int status);
 #endif

@@ -414,12 +414,12 @@ int lan_main(int argc, char **argv)
 		fprintf(argc == 2 ? stdout : stderr, "usage: lguest lan NAME\n"
 			"Run the switch of LAN NAME in the foreground (Ctrl-C ends it); guests join it\n"
 			"with lguest run --net lan=NAME, QEMU guests through its vhost-user socket.\n");
-		return argc == 2 ? 0 : LG_EXIT_USAGE;
+		return argc == 2 ? 0 : LG_EXIT_FAIL;
 	}
 	int ls;
 	if (lan_check_name(argv[1]) < 0 || lan_path(argv[1], path, sizeof(path), 1) < 0 ||
 	    (ls = listen_on(argv[1], path)) < 0)
-		die(LG_EXIT_USAGE, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

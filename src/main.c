@@ -23,28 +23,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
+#define LG_VERSION "0.1"
+
 static const char usage[] =
-	"usage: lguest run [options] [KERNEL] [-- CMD ARGS...]\n"
-	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF) in a KVM guest; with no\n"
-	"KERNEL, the default Linux guest: a shell, or CMD ARGS and its exit status.\n"
-	"  -m, --memory SIZE   guest RAM, with K/M/G suffix (default 256M)\n"
-	"  -c, --cpus N        vCPUs (default 1)\n"
+	"usage: lguest run [options] [KERNEL] [-- CMD ARGS...]     (lguest " LG_VERSION "; lguest --version)\n"
+	"Boot KERNEL (a bzImage, an ELF vmlinux or a PVH ELF, 32- or 64-bit) in a KVM guest;\n"
+	"with no KERNEL, the default Linux guest: a shell, or CMD ARGS and its exit status.\n"
+	"  -m, --memory SIZE   guest RAM in whole 4 KiB pages, suffix K, M, G or T (powers\n"
+	"                      of 1024; KB and KiB too, but not kb or mb) (default 256M)\n"
+	"  -c, --cpus N        vCPUs, 1 to 64 (default 1)\n"
 	"  -i, --initrd FILE   initial ramdisk\n"
-	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\")\n"
-	"      --disk PATH[,ro][,serial=ID]  a raw disk image as virtio-blk (repeatable)\n"
+	"  -a, --append LINE   kernel command line (default \"" LG_DEFAULT_APPEND "\"; for the default\n"
+	"                      guest it replaces console=ttyS0: give console= yourself)\n"
+	"      --disk PATH[,ro][,serial=ID]  a raw image as virtio-blk, up to 8 (vda...);\n"
+	"                      a comma in PATH is written ,,\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
 	"      --net lan=NAME|tap[=IF]|user|vhost-user=PATH[,mac=MAC]  a virtio-net NIC\n"
 	"                      (repeatable; user takes ,hostfwd=tcp:[ADDR]:PORT-:PORT and ,restrict)\n"
-	"  -q, --quiet         default guest: hide the kernel's messages\n"
+	"  -q, --quiet         no notes from lguest; the default guest: no kernel messages\n"
 	"  -h, --help          this text\n"
-	"The console is COM1 on this terminal: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
-	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's\n"
-	"status), 0 after a reboot or power-off, 2 for a usage error, 70 when the\n"
-	"guest's vCPU crashed, 71 when its kernel panicked, 72 when this host cannot\n"
-	"run a Linux guest's user space.\n";
+	"The terminal is the guest's console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,\n"
+	"Ctrl-A h lists these.\n"
+	"Exit status: the guest's debug-exit byte (port 0xf4; the default guest: CMD's), or\n"
+	"    0  the guest powered off or reset itself, or Ctrl-A x\n"
+	"  121  this host's KVM (kvm-pvm) cannot run a Linux guest's user space\n"
+	"  122  the guest's vCPU crashed (registers on stderr)\n"
+	"  123  the guest kernel panicked (Ctrl-A x or a reset after a panic too)\n"
+	"  125  lguest could not run the guest: a usage mistake, a missing or unusable\n"
+	"       file, no /dev/kvm, a failure of the host (one line on stderr)\n"
+	"128+N  signal N ended lguest (SIGTERM 143, SIGINT 130, SIGHUP 129, SIGQUIT 131)\n"
+	"Environment: LGUEST_GUEST_DIR, where the default guest is (vmlinux and\n"
+	"initramfs.cpio); LGUEST_REPORT=1, memory and device counts on stderr at exit.\n";
 
 static struct vm vm;
 static struct serial com1;
@@ -59,7 +72,7 @@ static int add_devices(const struct lg_config *c)
 	if (c->virtio_console && vcon_add(&pci, &vm, guest_output, console_room) < 0)
 		return -1;
 	for (int i = 0; i < c->ndisks; i++)
-		if (blk_add(&pci, &vm, c->disks[i]) < 0)
+		if (blk_add(&pci, &vm, c->disks[i].path, c->disks[i].ro, c->disks[i].serial) < 0)
 			return -1;
 	for (int i = 0; i < c->nnets; i++)
 		if (net_add(&pci, &vm, c->nets[i], i) < 0)
@@ -71,11 +84,11 @@ static void check_host_memory(uint64_t bytes)
 {
 	struct sysinfo si;
 	if (sysinfo(&si) == 0 && bytes / si.mem_unit > si.totalram)
-		die(LG_EXIT_USAGE, "-m %llu MiB is more than this host's %llu MiB of memory",
+		die(LG_EXIT_FAIL, "-m %llu MiB is more than this host's %llu MiB of memory",
 		    (unsigned long long)(bytes >> 20),
 		    (unsigned long long)((uint64_t)si.totalram * si.mem_unit >> 20));
 	if (bytes < BOOT_MIN_RAM)
-		die(LG_EXIT_USAGE, "-m: a guest needs at least %llu MiB", BOOT_MIN_RAM >> 20);
+		die(LG_EXIT_FAIL, "-m: a guest needs at least %llu MiB", BOOT_MIN_RAM >> 20);
 }
 
 /* Files first: a typo should not cost the user a VM made and torn down. */
@@ -83,19 +96,33 @@ static void check_readable(const char *what, const char *path)
 {
 	int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
 	if (path && fd < 0)
-		die(LG_EXIT_USAGE, "%s %s: %s", what, path, strerror(errno));
+		die(LG_EXIT_FAIL, "%s %s: %s", what, path, strerror(errno));
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Each image once, writable unless ,ro (said before anything is made). */
+static void check_disks(const struct lg_config *c)
+{
+	struct stat st[LG_MAX_DISKS];
+	for (int i = 0; i < c->ndisks; i++) {
+		const struct lg_disk *d = &c->disks[i];
+		int fd = open(d->path, (d->ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		if (fd < 0 && !d->ro && errno != EISDIR && access(d->path, R_OK) == 0)
+			die(LG_EXIT_FAIL, "disk %s: %s for writing (add ,ro to use it read-only)", d->path, strerror(errno));
+		if (fd < 0 || fstat(fd, &st[i]) < 0)
+			die(LG_EXIT_FAIL, "disk %s: %s", d->path, strerror(errno));
+		close(fd);
+		for (int j = 0; j < i; j++)
+			if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino)
+				die(LG_EXIT_FAIL, "disk %s is given twice (also as --disk %s): give each image once",
+				    d->path, c->disks[j].path);
+	}
 }
 
 static unsigned com1_input(void *s, const uint8_t *buf, unsigned len)
 {
 	return serial_input(s, buf, len);
-}
-
-static unsigned com1_space(void *s)
-{
-	return serial_space(s);
 }
 
 /* LGUEST_REPORT=1: our peak RSS, less the guest RAM (shared memfd pages)
@@ -128,35 +155,35 @@ static int run(int argc, char **argv)
 		return 0;
 	}
 	if (rc < 0 || (!c.kernel && guest_default(&c) < 0))
-		die(LG_EXIT_USAGE, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	check_host_memory(c.mem_bytes);
 	check_readable("kernel", c.kernel);
 	check_readable("initrd", c.initrd);
-	for (int i = 0; i < c.ndisks; i++) {
-		char path[4096];
-		snprintf(path, sizeof(path), "%.*s", (int)strcspn(c.disks[i], ","), c.disks[i]);
-		check_readable("disk", path);
-	}
-	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline,
-			       .linux_params = pvm_host() ? pvm_linux_params() : NULL };
-	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || cpu_init(&vm) < 0 ||
+	check_disks(&c);
+	struct boot_args a = { .kernel = c.kernel, .initrd = c.initrd, .cmdline = c.cmdline, .notes = !c.quiet,
+			       .linux_params = pvm_host() ? pvm_linux_params() : NULL,
+			       .shorten = !c.dashdash ? "-a" : c.append_given ? "-a or the command after --" : "the command after --" };
+	if (vm_create(&vm, c.mem_bytes, c.cpus) < 0 || guest_watch(&vm, !c.quiet) < 0 || cpu_init(&vm) < 0 ||
 	    platform_init(&vm) < 0 || rtc_init(&rtc, &vm) < 0 ||
 	    serial_init(&com1, &vm, 0x3f8, 4, guest_output) < 0 ||
 	    add_devices(&c) < 0 ||
 	    mptable_write(&vm.ram, c.cpus) < 0 || acpi_write(&vm.ram, c.cpus) < 0 ||
 	    boot_kernel(&vm, &a) < 0)
-		die(LG_EXIT_USAGE, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	com1.on_room = console_room;
-	int console = c.virtio_console ? console_init(&vm, vcon_input, vcon_space, NULL)
-				       : console_init(&vm, com1_input, com1_space, &com1);
+	int console = c.virtio_console ? console_init(&vm, vcon_input, NULL)
+				       : console_init(&vm, com1_input, &com1);
 	if (console < 0 || vm_start(&vm) < 0)
-		die(LG_EXIT_ERROR, "%s", lg_error);
+		die(LG_EXIT_FAIL, "%s", lg_error);
 	loop_run(&vm.loop);
 	vm_stop_vcpus(&vm);
 	console_restore();
+	int status = guest_end_status(vm.exit_status);
+	if (console_quit())
+		fprintf(stderr, "\nlguest: ended by Ctrl-A x, exit status %d\n", status);
 	if (getenv("LGUEST_REPORT"))
 		report_memory();
-	return vm.rebooted ? guest_reboot_status() : vm.exit_status;
+	return status;
 }
 
 int main(int argc, char **argv)
@@ -169,6 +196,10 @@ int main(int argc, char **argv)
 		fputs(usage, stdout);
 		return 0;
 	}
-	die(LG_EXIT_USAGE, argc < 2 ? "no command given (try: lguest run --help)"
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		puts("lguest " LG_VERSION);
+		return 0;
+	}
+	die(LG_EXIT_FAIL, argc < 2 ? "no command given (try: lguest run --help)"
 				    : "unknown command '%s' (try: lguest run --help)", argv[1]);
 }

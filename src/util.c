@@ -1,10 +1,16 @@
-/* Failure reporting and number parsing shared by every part of lguest. */
+/*T:015 Saying what went wrong
+ * The helpers util.h promises: fail() keeps the one line a user will read,
+ * die() prints it and exits; numbers are read strictly (a suffix we do not
+ * know is an error, not a guess); and when a file is locked we look in
+ * /proc/locks for who holds it, so the line can name them. */
 #include "util.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 char lg_error[512];
@@ -95,4 +101,29 @@ int pread_full(int fd, void *buf, size_t len, uint64_t off)
 		off += (uint64_t)r;
 	}
 	return 0;
+}
+
+const char *lock_holder(int fd)
+{
+	static char who[64];
+	char line[256], comm[32] = "?";
+	unsigned maj, min;
+	unsigned long ino;
+	int pid = 0, p;
+	struct stat st;
+	FILE *f = fstat(fd, &st) == 0 ? fopen("/proc/locks", "r") : NULL;
+	while (!pid && f && fgets(line, sizeof(line), f))    /* "1: FLOCK ADVISORY WRITE pid maj:min:ino ..." */
+		if (sscanf(line, "%*d: %*s %*s %*s %d %x:%x:%lu", &p, &maj, &min, &ino) == 4 &&
+		    maj == major(st.st_dev) && min == minor(st.st_dev) && ino == st.st_ino)
+			pid = p;
+	if (f)
+		fclose(f);
+	snprintf(line, sizeof(line), "/proc/%d/comm", pid);
+	if (pid <= 0 || !(f = fopen(line, "r")))
+		return "another program";
+	if (fscanf(f, "%31s", comm) != 1)
+		comm[0] = '?', comm[1] = 0;
+	fclose(f);
+	snprintf(who, sizeof(who), "process %d (%s)", pid, comm);
+	return who;
 }

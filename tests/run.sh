@@ -10,10 +10,11 @@ BUILDS=("$@")
 G=build/guest/test
 T=$(mktemp -d /tmp/lguest-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
+pass=0 fail=0 reruns= nested_pid=
 not_runnable=()
 
 ok()  { pass=$((pass + 1)); echo "ok   [$BUILD] $1"; }
+sha() { sha256sum "$1" | cut -d' ' -f1; }
 bad() { fail=$((fail + 1)); echo "FAIL [$BUILD] $1"; shift; for l in "$@"; do echo "     $l"; done; }
 
 if [ ! -c /dev/kvm ] || [ ! -r /dev/kvm ]; then
@@ -25,12 +26,16 @@ fi
 # --- the tour is in step with the code ---------------------------------------
 if scripts/tour.sh | diff -q - docs/TOUR.md >/dev/null; then pass=$((pass + 1)); echo "ok   docs/TOUR.md matches the code's tour stops"
 else fail=$((fail + 1)); echo "FAIL docs/TOUR.md is stale: run make tour"; fi
+nostop=$(for f in src/*.c src/*/*.c; do head -1 "$f" | grep -q '^/\*T:[0-9]' || echo "$f"; done)
+if [ -z "$nostop" ]; then pass=$((pass + 1)); echo "ok   every .c file in src/ starts with a tour stop"
+else fail=$((fail + 1)); echo "FAIL no tour stop at the top of:" $nostop; fi
 
 . tests/net.sh
 
 suite() {
 BUILD=$1
 L=$BUILD/lguest
+LONG=(-a count=100000000 $G/ioloop.elf)     # a guest that runs for minutes, silent
 # --- unit tests -------------------------------------------------------------
 if out=$("$BUILD/unit" 2>&1); then :; fi
 echo "$out" | grep -v '^unit:'
@@ -39,6 +44,12 @@ u_fail=$(echo "$out" | sed -n 's/^unit: \([0-9]*\) passed, \([0-9]*\) failed$/\2
 if [ -z "$u_pass" ]; then bad "unit tests did not finish" "$out"; else
 	pass=$((pass + u_pass - 1)); fail=$((fail + u_fail))
 	if [ "$u_fail" = 0 ]; then ok "unit: $u_pass checks passed"; else bad "unit: $u_fail of $((u_pass + u_fail)) checks failed"; fail=$((fail - 1)); pass=$((pass + 1)); fi; fi
+# The output watch, printed to by two threads at once, under ThreadSanitizer
+# (make builds build/race with the unit tests).
+if [ "$BUILD" = "${BUILDS[0]}" ]; then
+	if out=$(build/race 2>&1) && ! grep -q ThreadSanitizer <<<"$out"; then ok "output watch: two threads print at once, no data race (TSan)"
+	else bad "output watch: two threads print at once, no data race (TSan)" "$(grep -m3 -E 'WARNING|#0|race' <<<"$out")"; fi
+fi
 
 # --- running guests ---------------------------------------------------------
 # guest NAME STATUS REGEX [lguest run args...]: exit status and output match
@@ -58,6 +69,14 @@ guest() {
 guest "hello prints and exits 0"          0  '^hello from the lguest test guest'  $G/hello.elf
 guest "debug-exit status 5"               5  'hello'                               -a status=5 $G/hello.elf
 guest "debug-exit status 255"             255 'hello'                              -a status=255 $G/hello.elf
+# lguest's own statuses stay out of the way of the guest's (and a command's)
+guest "debug-exit status 2 is the guest's (lguest's own failures are 125)" 2 'hello' -a status=2 $G/hello.elf
+# A kernel that panics without panic= ends lguest with 123 once its report is
+# out, or after a short grace; Ctrl-A x after a panic is still 123.
+guest "kernel panic report: 123 at once, said on stderr" 123 '^lguest: the guest kernel panicked: Kernel panic - not syncing: hello panics$' -a panic=1 $G/hello.elf
+guest "kernel panic without its end line: 123 after a grace" 123 'Kernel panic - not syncing' -a panic=2 $G/hello.elf
+{ sleep 0.5; printf '\001x'; } | timeout 20 "$L" run -a panic=2 $G/hello.elf >"$T/out" 2>&1
+rc=$?; [ $rc = 123 ] && ok "Ctrl-A x after a kernel panic: still 123" || bad "Ctrl-A x after a kernel panic: still 123" "status $rc"
 # RAM the e820 map reports: all of -m but the 0x9fc00-0x100000 hole.
 guest "memory map, -m 64M"                0  "ram_bytes=$(( (64<<20) - 0x60400 ))\$"  -m 64M $G/memsize.elf
 guest "memory map, -m 512M"               0  "ram_bytes=$(( (512<<20) - 0x60400 ))\$" -m 512M $G/memsize.elf
@@ -76,7 +95,7 @@ done
 guest "ACPI power-off ends with 0"        0  'sleep control space=1 port=0x600 s5=5' $G/poweroff.elf
 guest "ring-3 port-I/O loop"              0  'ioloop count=2000 '                   -a count=2000 $G/ioloop.elf
 guest "i8042 reset ends with 0"           0  'reset: i8042'                         -a mode=i8042 $G/reset.elf
-guest "triple fault ends with 0"          0  'reset: triple'                        -a mode=triple $G/reset.elf
+guest "triple fault ends with 0, said on stderr" 0 'reset: triple;;^lguest: vCPU 0 triple-faulted at rip 0x[0-9a-f]+: the guest reset$' -a mode=triple $G/reset.elf
 guest "guest exception handler reports"   3  'vector=6'                             -a mode=ud $G/reset.elf
 # Instructions kvm-pvm cannot emulate, which lguest completes there.
 if [ -d /sys/module/kvm_pvm ]; then
@@ -85,12 +104,16 @@ else
 	guest "int3, stac/clac, fwait, ldmxcsr run at ring 0" 0 'pvmops int3=1 stac_ac=(1|-1) clac_ac=(0|-1) fwait=1 ldmxcsr=2' $G/pvmops.elf
 fi
 # An SSE instruction in the guest kernel: kvm-pvm's emulator has none, so the
-# vCPU stops (status 70, registers and code bytes on stderr); hardware runs it.
+# vCPU stops (status 122, registers and code bytes on stderr); hardware runs it.
 if [ -d /sys/module/kvm_pvm ]; then
-	guest "vCPU internal error: status 70 and a register dump" 70 'code at gpa 0x[0-9a-f]+: 66 0f 6e c0' -a mode=sse $G/reset.elf
+	guest "vCPU internal error: status 122 and a register dump" 122 'code at gpa 0x[0-9a-f]+: 66 0f 6e c0' -a mode=sse $G/reset.elf
 else
 	guest "SSE in the guest kernel runs (or #UD)" '[34]' 'sse: (ran|.*vector=6)' -a mode=sse $G/reset.elf
 fi
+
+# A PVH kernel in a 32-bit ELF (ELFCLASS32, EM_386), as QEMU and Xen boot.
+objcopy -O elf32-i386 $G/hello.elf "$T/hello32.elf"
+guest "32-bit PVH ELF (i386) boots"       7  '^hello from the lguest test guest'  -a status=7 "$T/hello32.elf"
 
 # --- a bzImage, through the real boot protocol (guest/test/bz) ----------------
 B=$G/test.bzImage
@@ -98,7 +121,9 @@ head -c 300000 /dev/urandom >"$T/initrd"
 sum=$(python3 -c 'import sys; print(sum(open(sys.argv[1],"rb").read()))' "$T/initrd")
 guest "bzImage: 64-bit entry, zero page, cmdline" 9 'cmdline=(.* )?status=9 root=x$' -a "status=9 root=x" $B
 if [ -d /sys/module/kvm_pvm ]; then   # kvm-pvm: Linux gets the parameters this host needs, first
-	guest "pvm host: Linux kernels get noxsave, clearcpuid=" 0 'cmdline=noxsave .*clearcpuid=[0-9,]+ status=0$' -a status=0 $B
+	guest "pvm host: Linux kernels get noxsave, clearcpuid=, said once" 0 'cmdline=noxsave .*clearcpuid=[0-9,]+ status=0$;;^lguest: note: this host.s KVM is kvm-pvm, so Linux.s command line starts with "noxsave ' -a status=0 $B
+	guest "pvm host: -q, no note" 0 '' -q -a status=0 $B
+	grep -q "lguest: note" "$T/out" && bad "pvm host: -q: the note is not there" || ok "pvm host: -q: the note is not there"
 else
 	guest "VMX/SVM host: the command line is the user's alone" 0 'cmdline=status=0$' -a status=0 $B
 fi
@@ -117,11 +142,38 @@ else bad "serial input reaches the guest by interrupt" "status $rc" "$(tail -3 "
 rc=$?
 if [ $rc = 0 ] && grep -q "bytes=20001 sum=$((20000 * 97 + 46)) " "$T/out"; then ok "serial input: 20 KB pasted, none lost"
 else bad "serial input: 20 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out")"; fi
+# The guest clears the receive FIFO while 16 KB more wait (Linux's 8250
+# driver does at start-up): input must flow again (the writer stays open).
+timeout 60 "$L" run -a "quiet=1 fcr_wait=2000000000 tsc_limit=10000000000" $G/echo.elf \
+	< <(head -c 20000 /dev/zero | tr '\0' a; printf .; sleep 15) >"$T/out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q "bytes=15905 " "$T/out"; then ok "serial input: flows again after the guest clears the FIFO"
+else bad "serial input: flows again after the guest clears the FIFO" "status $rc" "$(tail -2 "$T/out")"; fi
+# stdin from a regular file (epoll cannot watch one) is fed too.
+printf 'file.' >"$T/in"
+timeout 60 "$L" run -a tsc_limit=10000000000 $G/echo.elf <"$T/in" 2>&1 | tr -d '\r' >"$T/out"
+rc=${PIPESTATUS[0]}
+if [ $rc = 0 ] && grep -q '^FILE\.$' "$T/out"; then ok "serial input from a regular file"
+else bad "serial input from a regular file" "status $rc" "$(tail -2 "$T/out")"; fi
+# Input the guest never takes, then EOF: lguest waits without spinning (the
+# main thread's CPU time over 2 s), and Ctrl-A x is heard behind 10 KB.
+for n in 20000 100000; do        # more than the device takes; then more than lguest holds too
+	"$L" run --console virtio "${LONG[@]}" < <(head -c $n /dev/zero) >/dev/null 2>&1 &
+	lp=$!; sleep 1
+	t0=$(awk '{ print $14 + $15 }' /proc/$lp/task/$lp/stat); sleep 2; t1=$(awk '{ print $14 + $15 }' /proc/$lp/task/$lp/stat)
+	kill $lp; wait $lp 2>/dev/null
+	[ $((t1 - t0)) -lt 20 ] && ok "stdin at EOF after $n bytes the guest does not take: no spinning" \
+		|| bad "stdin at EOF after $n bytes the guest does not take: no spinning" "main thread: $((t1 - t0)) ticks of CPU in 2 s"
+done
+timeout 20 "$L" run --console virtio "${LONG[@]}" < <(head -c 10000 /dev/zero; printf '\001x'; sleep 30) >/dev/null 2>&1
+rc=$?; [ $rc = 0 ] && ok "Ctrl-A x behind 10 KB a virtio-console guest never takes" \
+	|| bad "Ctrl-A x behind 10 KB a virtio-console guest never takes" "status $rc"
 
 # --- virtio-blk and virtio-rng through the test guests' driver --------------
 disk() { python3 guest/test/mkdisk.py "$T/disk.img" "${1:-4096}"; }
-sha() { sha256sum "$1" | cut -d' ' -f1; }
 disk; guest "virtio-blk: capacity, serial, pattern read" 0 'capacity=4096 ;;serial=SER-9;;checked_sectors=64 pattern=ok' --disk "$T/disk.img,serial=SER-9" $G/blk.elf
+disk; mv "$T/disk.img" "$T/a,b.img"
+guest "virtio-blk: a path with a comma (,, in --disk)" 0 'serial=S;;pattern=ok' --disk "$T/a,,b.img,serial=S" $G/blk.elf
 disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: INTx through the IOAPIC (ISR read-to-clear)" 0 'irq=intx;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=intx qd=8 sectors=1024" $G/blk.elf
@@ -162,40 +214,89 @@ else bad "virtio-console: 6 KB pasted, none lost" "status $rc" "$(tail -2 "$T/ou
 net_suite
 
 # --- the terminal -----------------------------------------------------------
-python3 tests/pty_check.py "$L" "$G" && ok "terminal: raw while running, restored on every exit" \
-	|| bad "terminal: raw while running, restored on every exit"
-printf 'abc\001xdef' | timeout 60 "$L" run -a count=100000000 $G/ioloop.elf >"$T/out" 2>&1
+while IFS= read -r line; do
+	case "$line" in "ok   "*) ok "${line#ok   }" ;; "FAIL "*) bad "${line#FAIL }" ;; *) bad "pty_check: $line" ;; esac
+done < <(python3 tests/pty_check.py "$L" "$G" 2>&1)
+printf 'abc\001xdef' | timeout 60 "$L" run "${LONG[@]}" >"$T/out" 2>&1
 rc=$?; [ $rc = 0 ] && ok "Ctrl-A x quits with 0" || bad "Ctrl-A x quits with 0" "status $rc"
+"$L" run "${LONG[@]}" </dev/null >/dev/null 2>&1 & lp=$!
+sleep 0.5; kill -QUIT $lp; wait $lp; rc=$?
+[ $rc = 131 ] && ok "SIGQUIT ends lguest with 131" || bad "SIGQUIT ends lguest with 131" "status $rc"
 
-# --- bad input: one line on stderr, status 2 ---------------------------------
+# On kvm-pvm a guest kernel can be silent for minutes: lguest says why, once
+# (not with -q); elsewhere it says nothing.
+timeout 7 "$L" run "${LONG[@]}" </dev/null >/dev/null 2>"$T/note" & lp=$!
+timeout 7 "$L" run -q "${LONG[@]}" </dev/null >/dev/null 2>"$T/note-q"; wait $lp
+note="^lguest: note: no output from the guest yet; this host's KVM \(kvm-pvm\) emulates"
+if [ -d /sys/module/kvm_pvm ]; then grep -Eq "$note" "$T/note" && [ "$(wc -l <"$T/note")" = 1 ]; else [ ! -s "$T/note" ]; fi \
+	&& ok "a silent guest: one note on kvm-pvm hosts, none elsewhere" || bad "a silent guest: one note on kvm-pvm hosts, none elsewhere" "$(head -2 "$T/note")"
+[ ! -s "$T/note-q" ] && ok "-q: no notes" || bad "-q: no notes" "$(head -2 "$T/note-q")"
+
+# --- stdout that nobody reads ------------------------------------------------
+# A chatty guest into a pipe whose reader stalls: SIGTERM still ends lguest
+# promptly (no vCPU stuck in a write), and the disk is unlocked.
+disk; rm -f "$T/fifo"; mkfifo "$T/fifo"
+sleep 30 <"$T/fifo" & sp=$!
+"$L" run --disk "$T/disk.img" -a lines=1000000 $G/hello.elf >"$T/fifo" 2>/dev/null & lp=$!
+sleep 5; s=$(date +%s%N); kill -TERM $lp; wait $lp; rc=$?; ms=$(( ($(date +%s%N) - s) / 1000000 ))
+# (A vCPU stuck in the write would hold it until the reader's 30 s are up;
+# 10 s leaves room for a busy machine.)
+if [ $rc = 143 ] && [ $ms -lt 10000 ] && flock -n "$T/disk.img" true; then ok "stalled stdout: SIGTERM ends lguest at once (${ms} ms), disk unlocked"
+else bad "stalled stdout: SIGTERM ends lguest at once, disk unlocked" "status $rc after $ms ms"; fi
+kill $sp 2>/dev/null; wait $sp 2>/dev/null
+
+# --- bad input: one line on stderr, status 125 -------------------------------
 # usage NAME REGEX [lguest args...]
 usage() {
 	local name=$1 re=$2; shift 2
 	timeout 60 "$@" </dev/null >"$T/out" 2>"$T/err"
 	local rc=$? lines
 	lines=$(wc -l <"$T/err")
-	if [ $rc = 2 ] && [ "$lines" = 1 ] && grep -Eq -- "^lguest: .*$re" "$T/err" && [ ! -s "$T/out" ]; then ok "bad input: $name"
-	else bad "bad input: $name" "status $rc, $lines stderr lines, want 2 and 1 matching: $re" "$(head -3 "$T/err")"; fi
+	if [ $rc = 125 ] && [ "$lines" = 1 ] && grep -Eq -- "^lguest: .*$re" "$T/err" && [ ! -s "$T/out" ]; then ok "bad input: $name"
+	else bad "bad input: $name" "status $rc, $lines stderr lines, want 125 and 1 matching: $re" "$(head -3 "$T/err")"; fi
 }
 echo "just text" >"$T/text"
 mkdir -p "$T/dir"
 truncate -s 40M "$T/big.img"
 cp $G/hello.elf "$T/secret.elf"; chmod 000 "$T/secret.elf"; chmod 755 "$T"
 python3 tests/mkelf.py "$T/far.elf" 0x10000000
+python3 -c 'import sys; d=bytearray(open(sys.argv[1],"rb").read()); d[18]=183; open(sys.argv[2],"wb").write(d)' $G/hello.elf "$T/arm.elf"
 usage "no command"            "no command"            "$L"
 usage "unknown command"       "unknown command 'fly'" "$L" fly
 usage "unknown option"        "unknown option --bogus" "$L" run --bogus $G/hello.elf
+usage "unknown short option in a bundle" "unknown option -x " "$L" run -qx $G/hello.elf
+usage "ambiguous long option" "--c is ambiguous: --cpus or --console" "$L" run --c 2 $G/hello.elf
+usage "a value to an option that takes none" "--quiet takes no value" "$L" run --quiet=1 $G/hello.elf
 usage "option without value"  "needs a value"         "$L" run -m
 usage "no KERNEL, no default guest kit" "no default guest found" env LGUEST_GUEST_DIR=/nonexistent "$L" run
 usage "-- without a command"  "needs a command"       "$L" run $G/hello.elf --
 usage "kernel missing"        "No such file"          "$L" run /nonexistent/kernel
 usage "kernel is a directory" "not a regular file"    "$L" run "$T/dir"
 usage "kernel not a kernel"   "neither a bzImage nor an ELF" "$L" run "$T/text"
-usage "kernel an ELF program" "not a 64-bit x86 executable ELF" "$L" run /bin/true
+usage "kernel a PIE program" "an ELF shared object or position-independent program, not an executable kernel" "$L" run /bin/true
+usage "kernel an ARM ELF"     "not an x86 ELF"        "$L" run "$T/arm.elf"
+objcopy -O elf32-i386 -R .note.Xen $G/hello.elf "$T/h32.elf"
+usage "32-bit ELF without a PVH note" "a 32-bit ELF without a PVH entry note" "$L" run "$T/h32.elf"
+# What a kernel's headers promise must be in the file (cut: one line, 125).
+bzs=$(stat -c %s $G/test.bzImage)
+head -c $((bzs - 1)) $G/test.bzImage >"$T/cut.bz"
+usage "bzImage cut by one byte" "kernel .*cut.bz is truncated: its header promises $bzs bytes, the file has $((bzs - 1))" "$L" run "$T/cut.bz"
+head -c 1100 $G/test.bzImage >"$T/cut.bz"
+usage "bzImage cut after its setup" "is truncated: its header promises $bzs bytes, the file has 1100" "$L" run "$T/cut.bz"
+head -c 30000 $G/hello.elf >"$T/cut.elf"
+usage "PVH ELF cut short" "cut.elf is truncated: its program headers promise [0-9]+ bytes, the file has 30000" "$L" run "$T/cut.elf"
+head -c 40 $G/hello.elf >"$T/cut.elf"
+usage "ELF cut inside its header" "is truncated: no room for its ELF header" "$L" run "$T/cut.elf"
+head -c 8000000 build/guest/vmlinux >"$T/cut.elf"
+usage "vmlinux cut at 8 MB"   "is truncated: its program headers promise [0-9]+ bytes, the file has 8000000" "$L" run "$T/cut.elf"
 usage "ELF beyond RAM"        "does not fit.*raise -m" "$L" run -m 64M "$T/far.elf"
 usage "initrd missing"        "initrd /nonexistent"   "$L" run -i /nonexistent $G/hello.elf
-usage "initrd too big"        "does not fit"          "$L" run -m 32M -i "$T/big.img" $G/hello.elf
-usage "bzImage initrd too big" "does not fit"         "$L" run -m 48M -i "$T/big.img" $G/test.bzImage
+usage "initrd too big"        "does not fit .*and 32 MiB \(raise -m\)" "$L" run -m 32M -i "$T/big.img" $G/hello.elf
+usage "bzImage initrd too big" "does not fit .*\(raise -m\)" "$L" run -m 48M -i "$T/big.img" $G/test.bzImage
+truncate -s 2500M "$T/huge.img"
+usage "initrd above what the kernel reaches" "does not fit .*and 2048 MiB \(the kernel takes it no higher: give a smaller initrd\)" \
+	"$L" run -m 3G -i "$T/huge.img" $G/test.bzImage
+rm -f "$T/huge.img"
 usage "bzImage beyond RAM"    "needs .* raise -m"     "$L" run -m 16M $G/test.bzImage
 usage "-m unparsable"         "-m lots"               "$L" run -m lots $G/hello.elf
 usage "-m zero"               "-m 0"                  "$L" run -m 0 $G/hello.elf
@@ -203,9 +304,17 @@ usage "-m beyond the host"    "more than this host"   "$L" run -m 64T $G/hello.e
 usage "-m too small"          "at least"              "$L" run -m 1M $G/hello.elf
 usage "-c 0"                  "-c 0"                  "$L" run -c 0 $G/hello.elf
 usage "-c above the maximum"  "-c 65"                 "$L" run -c 65 $G/hello.elf
-usage "over-long command line" "command line is 3000 bytes" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+usage "-m not whole pages"     "-m 1000001: give a whole number of 4 KiB pages, such as 980K" "$L" run -m 1000001 $G/hello.elf
+usage "over-long command line" "command line is 3000 bytes; this kernel takes at most 2047: shorten -a$" "$L" run -a "$(printf 'x%.0s' $(seq 3000))" $G/hello.elf
+usage "over-long -a for Linux, counted honestly" "command line is (2000 bytes|2[0-9]{3} bytes \([0-9]+ of them this host's kvm-pvm parameters\)); this kernel takes at most 2047: shorten -a$" \
+	"$L" run -a "$(printf 'x%.0s' $(seq 2000))" $G/test.bzImage
+usage "over-long -- command, no -a: says so" "command line is [0-9]+ bytes.*: shorten the command after --$" \
+	env LGUEST_GUEST_DIR=build/guest "$L" run -- $(printf 'y%.0s' $(seq 1500))
 disk; truncate -s 1000 "$T/odd.img"
 usage "--disk missing"        "disk /nonexistent.img: No such file" "$L" run --disk /nonexistent.img $G/hello.elf
+usage "--disk with no path"   "--disk needs a path" "$L" run --disk "" $G/hello.elf
+usage "--disk with only options" "--disk needs a path" "$L" run --disk ,ro $G/hello.elf
+usage "--disk given twice"    "disk .*disk.img is given twice \(also as --disk .*disk.img\)" "$L" run --disk "$T/disk.img" --disk "$T/../${T##*/}/disk.img,ro" $G/hello.elf
 usage "--disk a directory"    "Is a directory|not a regular file" "$L" run --disk "$T/dir" $G/hello.elf
 usage "--disk size not a multiple of 512" "not a multiple of 512" "$L" run --disk "$T/odd.img" $G/hello.elf
 usage "--disk unknown option" "unknown option 'rw'"   "$L" run --disk "$T/disk.img,rw" $G/hello.elf
@@ -214,8 +323,12 @@ usage "--console bogus"       "--console bogus"       "$L" run --console bogus $
 "$L" run --disk "$T/disk.img" -a count=100000000 $G/ioloop.elf </dev/null >/dev/null 2>&1 &
 holder=$!
 sleep 0.5
-usage "--disk in use by another lguest" "in use by another lguest" "$L" run --disk "$T/disk.img" $G/hello.elf
-usage "--disk ,ro while another writes" "in use by another lguest" "$L" run --disk "$T/disk.img,ro" $G/hello.elf
+usage "--disk in use by another lguest" "disk .* is in use: process $holder \(lguest\) holds a lock on it" "$L" run --disk "$T/disk.img" $G/hello.elf
+usage "--disk ,ro while another writes" "is in use: process $holder \(lguest\)" "$L" run --disk "$T/disk.img,ro" $G/hello.elf
+kill $holder; wait $holder 2>/dev/null
+flock -x "$T/disk.img" sleep 5 & holder=$!
+sleep 0.3
+usage "--disk locked by another program" "is in use: process $holder \(flock\) holds a lock on it" "$L" run --disk "$T/disk.img" $G/hello.elf
 kill $holder; wait $holder 2>/dev/null
 if command -v unshare >/dev/null; then
 	usage "no /dev/kvm" "/dev/kvm does not exist" unshare -m sh -c "mount -t tmpfs none /dev && exec $L run $G/hello.elf"
@@ -227,8 +340,11 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
 	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/hello.elf"
+	chmod 644 "$T/disk.img"
+	usage "--disk read-only, no ,ro: says to add it" "disk .*: Permission denied for writing \(add ,ro to use it read-only\)" \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 	chmod 600 "$T/disk.img"
-	usage "--disk unreadable"  "disk .*: Permission denied" \
+	usage "--disk unreadable"  "disk .*: Permission denied$" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
 }
@@ -239,10 +355,12 @@ fi
 # there (shared/notes/PVM-HOST.md), so we prove what the kernel does alone and
 # list the user-space tests as not runnable.
 K=build/guest/vmlinux I=build/guest/initramfs.cpio
-linux_start() {           # ID ARGS...: boot in the background
+PVM=; [ -d /sys/module/kvm_pvm ] && PVM=1
+linux_start() {           # ID ARGS...: boot in the background (pid in linux_pids)
 	local id=$1; shift
 	( timeout -k 5 400 "$L" run "$@" </dev/null 2>&1 | tr -d '\r' >"$T/linux-$id.out"
 	  echo "${PIPESTATUS[0]}" >"$T/linux-$id.rc" ) &
+	linux_pids+=($!)
 }
 linux_check() {           # ID NAME STATUS REGEX (";;" joins several)
 	local id=$1 name=$2 want=$3 re=$4 rc
@@ -251,7 +369,8 @@ linux_check() {           # ID NAME STATUS REGEX (";;" joins several)
 	else bad "$name" "status $rc (want $want), output must match: $re" "$(grep -E 'panic|lguest:|Run ' "$T/linux-$id.out" | tail -4)"; fi
 }
 # Guest user space: tests/userspace.sh, each test a boot of the default guest.
-# Counted here, each line named; its "info:" lines are shown as they are.
+# Counted here, each line named; "build B" lines say whose lines follow
+# (tests/nested.sh serves every build), "info:" and "nested:" lines are shown.
 userspace_count() {       # PREFIX < userspace.sh's output
 	local line name= detail=()
 	flush() { [ -z "$name" ] && return
@@ -259,62 +378,57 @@ userspace_count() {       # PREFIX < userspace.sh's output
 		name= detail=(); }
 	while IFS= read -r line; do
 		case "$line" in
+		"build "*) flush "$1"; BUILD=${line#build } ;;
 		"ok   "*|"FAIL "*) flush "$1"; name=$line ;;
 		"     "*) detail+=("${line#     }") ;;
-		info:*) flush "$1"; echo "     [$BUILD] $line" ;;
+		info:*|"nested: "*) flush "$1"; echo "     [$BUILD] $line" ;;
 		esac
 	done
 	flush "$1"
 }
-# Where this host's KVM cannot run guest user space (kvm-pvm), one level
-# down: KVM inside QEMU's software CPU with SVM (tests/nested.sh).
-linux_userspace_nested() {
-	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
-	if ! command -v qemu-system-x86_64 >/dev/null; then
-		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
-	if [ ! -f build/nested/initramfs.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
-	tests/nested.sh "$BUILD" >"$T/nested.out" 2>&1
-	userspace_count "$what" <"$T/nested.out"
-	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
-		|| bad "$what: the nested host ran every test to the end" "$(tail -5 "$T/nested.out")"
-}
 
-linux_tests() {
-	BUILD=$1 L=$1/lguest
-	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
-	local pvm=; [ -d /sys/module/kvm_pvm ] && pvm=1
+# The Linux tests start first and run beside the test guests' suites: a
+# kernel boots in ~30 s on kvm-pvm hosts, and the nested host (below) takes
+# minutes of one core.  Each boot runs once, with the first build.
+linux_begin() {
+	BUILD=${BUILDS[0]} L=${BUILDS[0]}/lguest linux_pids=()
+	[ -f $K ] && [ -f $I ] || return
+	# Where this host's KVM cannot run guest user space (kvm-pvm), the
+	# user-space tests run one level down, in one nested host for every
+	# build (tests/nested.sh: KVM inside QEMU's software CPU with SVM).
+	if [ -n "$PVM" ] && command -v qemu-system-x86_64 >/dev/null && [ -f build/nested/initramfs.cpio ]; then
+		tests/nested.sh "${BUILDS[@]}" >"$T/nested.out" 2>&1 &
+		nested_pid=$!
+	fi
 	truncate -s 8M "$T/root.img" "$T/root-ro.img"
 	mkfs.ext2 -q -F "$T/root.img" && mkfs.ext2 -q -F "$T/root-ro.img" || bad "mkfs.ext2"
-	local rw_before ro_before; rw_before=$(sha "$T/root.img"); ro_before=$(sha "$T/root-ro.img")
-	# 1: the default guest, -c 2 -m 512M, a command for its user space.
+	rw_before=$(sha "$T/root.img") ro_before=$(sha "$T/root-ro.img")
+	# 1: the default guest, -c 2 -m 512M, a command for its user space; it
+	# boots beside the nested host alone: its boot time is measured.
 	LGUEST_REPORT=1 linux_start boot -c 2 -m 512M -- sh -c 'exit 3'
-	wait                  # alone: its boot time is measured
+	wait "${linux_pids[@]}"
 	# 2: no initramfs init: the kernel mounts an ext2 root from virtio-blk, rw.
 	linux_start rootrw -m 256M -i $I --disk "$T/root.img" \
 		-a "console=ttyS0 rdinit=/nonexistent root=/dev/vda rw panic=-1" $K
 	# 3: the same, read-only disk; kernel messages on hvc0 (virtio-console).
 	linux_start rootro -m 256M -i $I --disk "$T/root-ro.img,ro" --console virtio \
 		-a "console=hvc0 rdinit=/nonexistent root=/dev/vda ro panic=-1" $K
-	wait
+}
+
+linux_end() {
+	BUILD=${BUILDS[0]}
+	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
+	wait "${linux_pids[@]}"
 	linux_check boot "Linux: the default kernel reaches Run /init" '*' 'Run /init as init process'
 	local t; t=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] Run \/init as init process/\1/p' "$T/linux-boot.out")
-	[ -n "$t" ] && [ "$t" -le 60 ] && ok "Linux: Run /init within 60 s of guest time (took ${t} s)" \
-		|| bad "Linux: Run /init within 60 s of guest time (took ${t:-?} s)"
+	# A bound that catches a stall (ptp_kvm's hypercall once cost minutes),
+	# not a benchmark: ~30 s alone here, and this suite runs beside other
+	# work; bench/boot measures it.
+	[ -n "$t" ] && [ "$t" -le 180 ] && ok "Linux: Run /init within 180 s of guest time, no stall (took ${t} s)" \
+		|| bad "Linux: Run /init within 180 s of guest time, no stall (took ${t:-?} s)"
 	linux_check boot "Linux: -c 2 brings up 2 CPUs" '*' 'smp: Brought up 1 node, 2 CPUs'
 	linux_check boot "Linux: -m 512M is the memory it reports" '*' 'Memory: [0-9]+K/52[0-9]{4}K available'
 	linux_check boot "Linux: virtio_pci binds virtio-rng, the driver reads it" '*' 'virtio type=4 slot=[0-9]+ status=0xf used=[1-9]'
-	if [ -n "$pvm" ]; then
-		linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 72" 72 \
-			"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
-		for BUILD in "${BUILDS[@]}"; do linux_userspace_nested; done
-		not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
-	else
-		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
-		for BUILD in "${BUILDS[@]}"; do
-			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest" build/nested)
-		done
-	fi
-	BUILD=$1
 	linux_check rootrw "Linux: virtio_blk reports vda with the image's capacity" '*' '\[vda\] 16384 512-byte logical blocks'
 	linux_check rootrw "Linux: ext2 root mounted read-write from virtio-blk" '*' 'VFS: Mounted root \(ext[24] filesystem\) on device'
 	[ "$(sha "$T/root.img")" != "$rw_before" ] && ok "Linux: the rw mount's superblock write reached the host file" \
@@ -323,18 +437,56 @@ linux_tests() {
 	linux_check rootro "Linux: a ,ro disk mounts read-only" '*' 'VFS: Mounted root \(ext[24] filesystem\) readonly'
 	[ "$(sha "$T/root-ro.img")" = "$ro_before" ] && ok "Linux: the ,ro image is unchanged" \
 		|| bad "Linux: the ,ro image is unchanged"
-	linux_check rootrw "Linux: no init on the disk is a panic, status 71" 71 'No working init found'
+	linux_check rootrw "Linux: no init on the disk is a panic, status 123" 123 'No working init found'
+	if [ -z "$PVM" ]; then
+		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
+		for BUILD in "${BUILDS[@]}"; do
+			userspace_count "Linux user space" < <(tests/userspace.sh "$BUILD/lguest" build/nested)
+		done
+		return
+	fi
+	linux_check boot "Linux on kvm-pvm: one line says user space cannot run here, status 121" 121 \
+		"^lguest: this host's KVM \(kvm-pvm\) cannot run a Linux guest's user space; the kernel booted in [0-9.]+ s"
+	local what="Linux user space (nested: KVM on QEMU's emulated SVM)"
+	not_runnable+=("Linux user space on this host's own KVM (kvm-pvm); the same tests ran nested, above")
+	if ! command -v qemu-system-x86_64 >/dev/null; then
+		bad "$what" "qemu-system-x86_64 is missing: scripts/deps.sh installs qemu-system-x86"; return; fi
+	if [ ! -f build/nested/initramfs.cpio ]; then bad "$what" "build/nested is missing: make nested-kit"; return; fi
+	wait $nested_pid
+	userspace_count "$what" <"$T/nested.out"
+	BUILD=${BUILDS[0]}
+	grep -q '^nested: done' "$T/nested.out" && ok "$what: the nested host ran every test to the end" \
+		|| bad "$what: the nested host ran every test to the end" "$(tail -5 "$T/nested.out")"
+	reruns=$(sed -n 's/^nested: reruns //p' "$T/nested.out")
 }
 
+linux_begin
 for b in "$@"; do suite "$b"; done
-# make install puts the launcher and the default guest kit where it finds them.
+# make install puts the launcher, its man page and bash completion, hello.elf
+# and the default guest kit where they are found; make uninstall removes them.
 BUILD=$1
 if make -s install PREFIX="$T/inst" BUILD="$1" >/dev/null 2>&1 && [ -x "$T/inst/bin/lguest" ] &&
    [ -f "$T/inst/share/lguest/vmlinux" ] && [ -f "$T/inst/share/lguest/initramfs.cpio" ] &&
-   "$T/inst/bin/lguest" run -a status=6 $G/hello.elf >/dev/null 2>&1; [ $? = 6 ]; then ok "make install PREFIX=...: bin/lguest and share/lguest/"
-else bad "make install PREFIX=...: bin/lguest and share/lguest/"; fi
-linux_tests "$1"
+   [ -f "$T/inst/share/man/man1/lguest.1" ] && [ -f "$T/inst/share/bash-completion/completions/lguest" ] &&
+   "$T/inst/bin/lguest" run -a status=6 "$T/inst/share/lguest/hello.elf" </dev/null >/dev/null 2>&1; [ $? = 6 ]
+then ok "make install PREFIX=...: bin/lguest, man page, bash completion, share/lguest/ with hello.elf"
+else bad "make install PREFIX=...: bin/lguest, man page, bash completion, share/lguest/ with hello.elf"; fi
+make -s uninstall PREFIX="$T/inst" >/dev/null 2>&1 && [ -z "$(find "$T/inst" -type f)" ] \
+	&& ok "make uninstall PREFIX=...: nothing left" || bad "make uninstall PREFIX=...: nothing left" "$(find "$T/inst" -type f)"
+# --help, README, man page and completion in step; --version; completion works.
+out=$(python3 tests/docs_check.py "$1/lguest" 2>&1) && ok "--help, README, man page, bash completion: the same options, statuses, version" \
+	|| bad "--help, README, man page, bash completion: the same options, statuses, version" "missing: $out"
+[[ "$("$1/lguest" --version)" =~ ^lguest\ [0-9]+\.[0-9]+ ]] && "$1/lguest" --help | grep -q -- --version \
+	&& ok "lguest --version, and --help names it" || bad "lguest --version, and --help names it"
+MANWIDTH=80 man --warnings -l docs/lguest.1 2>"$T/manerr" | grep -q "lguest run \[options\]" && [ ! -s "$T/manerr" ] \
+	&& ok "man -l docs/lguest.1 renders without warnings" || bad "man -l docs/lguest.1 renders without warnings" "$(head -3 "$T/manerr")"
+comp() { bash -c 'source docs/lguest.bash; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _lguest; echo "${COMPREPLY[*]}"' _ "$@"; }
+[ "$(comp lguest r)" = run ] && [ "$(comp lguest run --con)" = --console ] && [ "$(comp lguest run --console '')" = "serial virtio" ] &&
+	[ -z "$(comp lguest run -- --c)" ] && ok "bash completion: subcommands, options, --console values, nothing after --" \
+	|| bad "bash completion: subcommands, options, --console values, nothing after --"
+linux_end
 echo
 for t in "${not_runnable[@]+"${not_runnable[@]}"}"; do echo "not runnable here: $t"; done
+[ -z "$reruns" ] || echo "nested host reruns: $reruns (a nested host that froze is booted again from the test it stopped in, at most twice)"
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]

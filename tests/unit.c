@@ -7,15 +7,18 @@
 #include "guest.h"
 #include "core/bus.h"
 #include "core/memory.h"
+#include "core/vm.h"
 #include "hw/rtc.h"
 #include "virtio/virtqueue.h"
 #include "net/frame.h"
 #include "net/net.h"
 #include "util.h"
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 static int passed, failed;
 #define CHECK(cond) check((cond), #cond, __LINE__)
@@ -67,8 +70,11 @@ static int parse(struct lg_config *c, const char *const *args)
 {
 	char *argv[32];
 	int n = 0;
-	while (args[n]) {
-		argv[n] = (char *)args[n];
+	static char store[16384];                            /* writable, as argv is */
+	size_t used = 0;
+	while (args[n] && used + strlen(args[n]) < sizeof(store)) {
+		argv[n] = strcpy(store + used, args[n]);
+		used += strlen(args[n]) + 1;
 		n++;
 	}
 	argv[n] = NULL;
@@ -104,6 +110,26 @@ static void test_config(void)
 	CHECK(!strcmp(enc, "J2VjaG8nICdhIGInICdpdCdcJydzJw=="));       /* 'echo' 'a b' 'it'\''s' */
 	CHECK(guest_cmd_base64((char *[]){ "x" }, 1, enc, 4) < 0);
 	CHECK(parse(&c, (const char *[]){ "run", "k", "extra", NULL }) < 0);
+	/* what a wrong option is called */
+	CHECK(parse(&c, (const char *[]){ "run", "-qx", "k", NULL }) < 0 && strstr(lg_error, "unknown option -x "));
+	CHECK(parse(&c, (const char *[]){ "run", "--c", "2", "k", NULL }) < 0 &&
+	      strstr(lg_error, "--c is ambiguous: --cpus or --console"));
+	CHECK(parse(&c, (const char *[]){ "run", "--help=x", NULL }) < 0 && strstr(lg_error, "--help takes no value"));
+	CHECK(parse(&c, (const char *[]){ "run", "--quiet=1", "k", NULL }) < 0 && strstr(lg_error, "--quiet takes no value"));
+	CHECK(parse(&c, (const char *[]){ "run", "--mem", "64M", "k", NULL }) == 0 && c.mem_bytes == 64 << 20);
+	/* -m in whole pages */
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "1000001", "k", NULL }) < 0 && strstr(lg_error, "such as 980K"));
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "4098K", "k", NULL }) < 0);
+	CHECK(parse(&c, (const char *[]){ "run", "-m", "4096K", "k", NULL }) == 0);
+	/* --disk: ",," is a comma in the path */
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", "a,,b.img,ro,serial=S1", "--disk", "c", "k", NULL }) == 0);
+	CHECK(c.ndisks == 2 && !strcmp(c.disks[0].path, "a,b.img") && c.disks[0].ro && !strcmp(c.disks[0].serial, "S1"));
+	CHECK(!strcmp(c.disks[1].path, "c") && !c.disks[1].ro && !c.disks[1].serial);
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", "x,,", "k", NULL }) == 0 && !strcmp(c.disks[0].path, "x,"));
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", "", "k", NULL }) < 0 && strstr(lg_error, "--disk needs a path"));
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", ",ro", "k", NULL }) < 0 && strstr(lg_error, "--disk needs a path"));
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", "d,rw", "k", NULL }) < 0 && strstr(lg_error, "unknown option 'rw'"));
+	CHECK(parse(&c, (const char *[]){ "run", "--disk", "d,serial=123456789012345678901", "k", NULL }) < 0);
 	static char big[5000];
 	memset(big, 'x', sizeof(big) - 1);
 	CHECK(parse(&c, (const char *[]){ "run", "-a", big, "k", NULL }) < 0);
@@ -209,6 +235,7 @@ static void test_boot_header(void)
 	static uint8_t buf[4096], zp[4096];
 	struct guest_ram r = { 0 };
 	ram_layout(&r, 64ULL << 20);
+	r.host = calloc(1, 64 << 20);
 	fake_bz(buf, 0x020f, 1, 2047);
 	CHECK(bz_check(buf, sizeof(buf)) == 0);
 	CHECK(bz_check(buf, 0x200) < 0);                       /* too short */
@@ -220,19 +247,29 @@ static void test_boot_header(void)
 	memcpy(buf + 0x202, "HdrX", 4);
 	CHECK(bz_check(buf, sizeof(buf)) < 0);
 
-	fake_bz(buf, 0x020f, 1, 255);
-	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 255) == 0);
+	fake_bz(buf, 0x020f, 1, 255);                          /* returns the command line room */
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r) == 256);
 	CHECK(zp[0x210] == 0xff);                              /* type_of_loader */
 	uint32_t ptr;
 	memcpy(&ptr, zp + 0x228, 4);
 	CHECK(ptr == BOOT_CMDLINE);
 	CHECK(zp[0x1e8] == 4);                                 /* e820 entries */
-	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 256) < 0);
 	fake_bz(buf, 0x0205, 1, 9999);                         /* before 2.06: 255 max */
-	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r, 256) < 0);
-	CHECK(zero_page_build(zp, NULL, 0, &r, 2047) == 0);    /* vmlinux: made up */
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r) == 256);
+	fake_bz(buf, 0x020f, 1, 9999);                         /* no more than we have room for */
+	CHECK(zero_page_build(zp, buf + 0x1f1, 0x26c - 0x1f1, &r) == BOOT_CMDLINE_MAX);
+	CHECK(zero_page_build(zp, NULL, 0, &r) == 2048);       /* vmlinux: made up */
 	CHECK(zp[0x1fe] == 0x55 && !memcmp(zp + 0x202, "HdrS", 4));
-	CHECK(zero_page_build(zp, NULL, 0, &r, 2048) < 0);
+	/* what the kernel takes, and what to shorten */
+	struct boot_args a = { .cmdline = "x", .linux_params = "noxsave", .shorten = "the command after --" };
+	char line[300] = "noxsave ";
+	memset(line + 8, 'x', 250);
+	a.cmdline = line + 8;
+	CHECK(cmdline_put(&r, &a, line, 256) < 0);
+	CHECK(strstr(lg_error, "is 258 bytes (8 of them this host's kvm-pvm parameters); this kernel takes at most 255: shorten the command after --") != NULL);
+	line[255] = 0;
+	CHECK(cmdline_put(&r, &a, line, 256) == 0 && !memcmp(r.host + BOOT_CMDLINE, line, 256));
+	free(r.host);
 }
 
 static uint8_t sum(const uint8_t *p, size_t n)
@@ -616,6 +653,29 @@ static void test_net_spec(void)
 	CHECK(net_parse("lan=1234567890123456789012345678901234567890123456789012345678901234", &sp) == 0);
 }
 
+/* What lguest exits with: the first end wins (a reset after the debug-exit
+ * byte or a signal keeps theirs); a reset or Ctrl-A x after a kernel panic
+ * seen on the console is 123, whatever came first. */
+static void test_end_status(void)
+{
+	static struct vm vm;
+	const char *panic = "[    1.000000] Kernel panic - not syncing: test\n";
+	int out = dup(1), err = dup(2), null = open("/dev/null", O_WRONLY);
+	dup2(null, 1), dup2(null, 2);                  /* the guest's output, the panic line */
+	CHECK(loop_init(&vm.loop) == 0 && guest_watch(&vm, false) == 0);
+	vm_end(&vm, 5);                                /* the debug-exit byte, */
+	vm_end(&vm, LG_EXIT_RESET);                    /* then a reset */
+	CHECK(vm.exit_status == 5 && guest_end_status(vm.exit_status) == 5);
+	CHECK(guest_end_status(LG_EXIT_RESET) == LG_EXIT_OK);
+	CHECK(guest_end_status(128 + 15) == 143);
+	guest_output((const uint8_t *)panic, strlen(panic));
+	CHECK(guest_end_status(LG_EXIT_RESET) == LG_EXIT_PANIC);
+	CHECK(guest_end_status(LG_EXIT_PANIC) == LG_EXIT_PANIC);
+	CHECK(guest_end_status(128 + 15) == 143 && guest_end_status(5) == 5);
+	dup2(out, 1), dup2(err, 2);
+	close(out), close(err), close(null);
+}
+
 int main(void)
 {
 	test_parse_size();
@@ -630,6 +690,7 @@ int main(void)
 	test_virtqueue();
 	test_frame();
 	test_net_spec();
+	test_end_status();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

@@ -6,11 +6,18 @@
 # space.  Prints "ok   NAME" / "FAIL NAME" (+ indented detail) per test.
 # DEBIAN: a folder with Debian's stock kernel (vmlinuz) and its initramfs
 # (build/nested, make nested-kit): a distribution kernel boots too.
-#   tests/userspace.sh LGUEST DEBIAN
-L=${1:?usage: tests/userspace.sh LGUEST DEBIAN}
-DEB=${2:?usage: tests/userspace.sh LGUEST DEBIAN}
+# Each test is a numbered step ("step N" before it, "step done" at the end):
+# FROM, when given, skips the steps before it (tests/nested.sh reruns a
+# nested host that froze from the step that was running).
+#   tests/userspace.sh LGUEST DEBIAN [FROM]
+L=${1:?usage: tests/userspace.sh LGUEST DEBIAN [FROM]}
+DEB=${2:?usage: tests/userspace.sh LGUEST DEBIAN [FROM]}
+FROM=${3:-1} n=0
 T=$(mktemp -d "${TMPDIR:-/tmp}/lguest-us.XXXXXX")
 trap 'rm -rf "$T"' EXIT
+
+# step: the next test, false when it comes before FROM.
+step() { n=$((n + 1)); [ $n -ge "$FROM" ] || return 1; echo "step $n"; }
 
 # us NAME STATUS REGEX [lguest run args...] (stdin is the guest's console input)
 us() {
@@ -36,37 +43,50 @@ shell() {
 	wait $pid
 	echo $? >"$T/rc"
 }
-
-us "-- echo: output and status 0"     0   '^hello from the guest$' -- echo hello from the guest </dev/null
-us "-- exit status passed through"    42  ''                        -- sh -c 'exit 42' </dev/null
-us "-- a missing command is 127"      127 'not found'               -- no-such-command </dev/null
-us "-- quoting kept"                  0   "<a  b>\|<c>\|<>\|<it's>\|" -q -- printf '<%s>|' 'a  b' c '' "it's" </dev/null
-us "-q: only the command's output"    0   '^quiet-output$'          -q -- echo quiet-output </dev/null
-if [ "$(grep -cv '^quiet-output$' "$T/out")" = 0 ]; then echo "ok   -q hides the kernel's messages"
-else echo "FAIL -q hides the kernel's messages"; head -n 3 "$T/out" | sed 's/^/     /'; fi
-us "-c 3: nproc is 3"                 0   '^3$'                     -q -c 3 -- nproc </dev/null
-us "-m 512M: MemTotal within 10%"     0   '^MemTotal: +(4[7-9][0-9]|5[0-6][0-9])[0-9]{3} kB$' -q -m 512M -- grep MemTotal /proc/meminfo </dev/null
-us "--console virtio: the command on hvc0" 0 '^via-hvc0$'       -q --console virtio -- echo via-hvc0 </dev/null
-truncate -s 64M "$T/fs.img"
-us "mkfs, mount, write, sync, read back on vda" 0 '^data-survives$' -q --disk "$T/fs.img" -- \
-	sh -c 'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo data-survives >/mnt/f && sync && umount /mnt && mount /dev/vda /mnt && cat /mnt/f' </dev/null
-us "a guest kernel panic: status 71 and one line" 71 '^lguest: the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
-shell "interactive shell" 'echo from-the-shell\nexit\n'
-if [ "$(cat "$T/rc")" = 0 ] && tr -d '\r' <"$T/raw" | grep -q '^from-the-shell$'; then echo "ok   interactive shell: typed command runs, exit ends with 0"
-else echo "FAIL interactive shell: typed command runs, exit ends with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
-shell "poweroff" 'poweroff\n'
-if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
-else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+step && us "-- echo: output and status 0"  0   '^hello from the guest$' -- echo hello from the guest </dev/null
+step && us "-- exit status passed through" 42  ''                        -- sh -c 'exit 42' </dev/null
+step && us "-- a missing command is 127"   127 'not found'               -- no-such-command </dev/null
+step && us "-- quoting kept"               0   "<a  b>\|<c>\|<>\|<it's>\|" -q -- printf '<%s>|' 'a  b' c '' "it's" </dev/null
+if step; then
+	us "-q: only the command's output" 0   '^quiet-output$'          -q -- echo quiet-output </dev/null
+	if [ "$(grep -cv '^quiet-output$' "$T/out")" = 0 ]; then echo "ok   -q hides the kernel's messages"
+	else echo "FAIL -q hides the kernel's messages"; head -n 3 "$T/out" | sed 's/^/     /'; fi
+fi
+step && us "-c 3: nproc is 3"              0   '^3$'                     -q -c 3 -- nproc </dev/null
+step && us "-m 512M: MemTotal within 10%"  0   '^MemTotal: +(4[7-9][0-9]|5[0-6][0-9])[0-9]{3} kB$' -q -m 512M -- grep MemTotal /proc/meminfo </dev/null
+step && us "--console virtio: the command on hvc0" 0 '^via-hvc0$'       -q --console virtio -- echo via-hvc0 </dev/null
+if step; then
+	truncate -s 64M "$T/fs.img"
+	us "mkfs, mount, write, sync, read back on vda" 0 '^data-survives$' -q --disk "$T/fs.img" -- \
+		sh -c 'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo data-survives >/mnt/f && sync && umount /mnt && mount /dev/vda /mnt && cat /mnt/f' </dev/null
+fi
+step && us "a guest kernel panic: status 123 and one line" 123 '^lguest: the guest kernel panicked' -q -- sh -c 'echo c >/proc/sysrq-trigger' </dev/null
+if step; then
+	shell "interactive shell" 'echo from-the-shell\nexit\n'
+	if [ "$(cat "$T/rc")" = 0 ] && tr -d '\r' <"$T/raw" | grep -q '^from-the-shell$'; then echo "ok   interactive shell: typed command runs, exit ends with 0"
+	else echo "FAIL interactive shell: typed command runs, exit ends with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+fi
+if step; then
+	shell "poweroff" 'poweroff\n'
+	if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
+	else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
+fi
 # Debian's kernel boots with ACPI: it finds COM1, the clock, the PCI bridge
 # and its interrupts in our DSDT (src/boot/dsdt.c), loads its virtio modules.
-mkdir "$T/deb" && ln -s "$(cd "$DEB" && pwd)/vmlinuz" "$T/deb/vmlinux" &&
-	ln -s "$(cd "$DEB" && pwd)/initramfs.cpio" "$T/deb/initramfs.cpio"
-truncate -s 16M "$T/deb.img"
-export LGUEST_GUEST_DIR="$T/deb"
-us "Debian's stock kernel: console, virtio-blk, virtio-rng, the RTC, the status" 7 '^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8 rtc=rtc_cmos$' \
-	-q -m 512M --disk "$T/deb.img" -- sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c) rtc=$(cut -d" " -f1 /sys/class/rtc/rtc0/name)"; exit 7' </dev/null
-unset LGUEST_GUEST_DIR
+if step; then
+	mkdir "$T/deb" && ln -s "$(cd "$DEB" && pwd)/vmlinuz" "$T/deb/vmlinux" &&
+		ln -s "$(cd "$DEB" && pwd)/initramfs.cpio" "$T/deb/initramfs.cpio"
+	truncate -s 16M "$T/deb.img"
+	export LGUEST_GUEST_DIR="$T/deb"
+	us "Debian's stock kernel: console, virtio-blk, virtio-rng, the RTC, the status" 7 \
+		'^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8 rtc=rtc_cmos$' -q -m 512M --disk "$T/deb.img" -- \
+		sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c) rtc=$(cut -d" " -f1 /sys/class/rtc/rtc0/name)"; exit 7' </dev/null
+	unset LGUEST_GUEST_DIR
+fi
 # Not a test: what `-- true` costs end to end here (the boot benchmark is bench/boot).
-ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
-s=$(ms); "$L" run -q -- true </dev/null >/dev/null 2>&1; rc=$?; e=$(ms)
-echo "info: -- true, start to exit: $((e - s)) ms (status $rc)"
+if step; then
+	ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
+	s=$(ms); "$L" run -q -- true </dev/null >/dev/null 2>&1; rc=$?; e=$(ms)
+	echo "info: -- true, start to exit: $((e - s)) ms (status $rc)"
+fi
+echo "step done"

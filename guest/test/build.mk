@@ -13,7 +13,7 @@ GUEST_CC ?= $(CC)
 GT_SRC := guest/test
 GT_OUT := build/guest/test
 GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid pvmops vcon \
-	blk rng hostile
+	blk rng hostile net
 TEST_GUESTS := $(GT_NAMES:%=$(GT_OUT)/%.elf)
 
 GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
@@ -23,7 +23,8 @@ GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \
 GT_LDFLAGS := -nostdlib -static -Wl,-no-pie -Wl,--build-id=none \
 	-Wl,-T,$(GT_SRC)/guest.ld -Wl,--no-warn-rwx-segments
 
-GT_RT_OBJS := $(addprefix $(GT_OUT)/rt/,entry.o rt.o cpu.o topo.o pci.o virtio.o vblk.o)
+GT_RT_OBJS := $(addprefix $(GT_OUT)/rt/,entry.o rt.o cpu.o topo.o clock.o pci.o virtio.o vblk.o \
+	vnet.o)
 
 $(GT_OUT)/rt/%.o: $(GT_SRC)/rt/%.c
 	@mkdir -p $(@D)

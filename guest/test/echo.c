@@ -4,7 +4,8 @@
  * handler drains RBR while LSR says data is ready, echoes each byte
  * upper-cased (unless quiet=1) and sums them.  A '.' ends it: prints
  * "echo: bytes=N sum=S irqs=I" and exits 0; no '.' within tsc_limit=
- * cycles exits 1. */
+ * cycles exits 1.  fcr_wait=N: first wait N cycles without reading, then
+ * clear the receive FIFO (FCR), as Linux's 8250 driver does at start-up. */
 #include "rt.h"
 
 #define COM1 0x3f8
@@ -41,6 +42,11 @@ static void wait_dot(void *unused)
 int main(void)
 {
 	quiet = (int)rt_arg("quiet", 0);
+	if (rt_arg("fcr_wait", 0)) {
+		for (u64 t0 = rdtsc(), n = rt_arg("fcr_wait", 0); rdtsc() - t0 < n;)
+			cpu_relax();
+		outb(0x07, COM1 + 2);                    /* FIFO on, both cleared */
+	}
 	rt_set_handler(ECHO_VEC, on_rx);
 	lapic_enable();
 	rt_ioapic_route(4, ECHO_VEC, 1);

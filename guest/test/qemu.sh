@@ -3,6 +3,7 @@
 # usage: guest/test/qemu.sh <guest.elf> [cmdline]
 # env:   ACCEL=tcg|kvm (default tcg)  MACHINE=q35|pc|microvm (default q35)
 #        SMP=4  MEM=256  TIMEOUT=60 (seconds)
+#        QEMU_ARGS="..." more QEMU options (e.g. -netdev and -device for net.elf)
 # The guest's status byte s written to port 0xf4 makes QEMU exit with
 # (s << 1) | 1; this script turns that back into s.  A plain QEMU exit
 # (reset or triple fault, thanks to -no-reboot) gives 0; other QEMU failures
@@ -17,7 +18,7 @@ timeout "${TIMEOUT:-60}" qemu-system-x86_64 -accel "${ACCEL:-tcg}" \
 	-machine "$machine" -m "${MEM:-256}" -smp "${SMP:-4}" \
 	-display none -monitor none -serial stdio -no-reboot \
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-	-kernel "$elf" -append "$append" </dev/null
+	-kernel "$elf" -append "$append" ${QEMU_ARGS:-} </dev/null
 rc=$?
 if [ $((rc & 1)) -eq 1 ] && [ $rc -lt 256 ]; then
 	s=$((rc >> 1))

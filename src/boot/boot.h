@@ -1,5 +1,6 @@
 #ifndef LG_BOOT_H
 #define LG_BOOT_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "../core/memory.h"
@@ -37,6 +38,8 @@ struct e820_entry {
 struct boot_args {
 	const char *kernel, *initrd, *cmdline;
 	const char *linux_params;   /* put before cmdline for Linux only (pvm.c) */
+	const char *shorten;        /* what the user can shorten: "-a", ... */
+	bool notes;                 /* say what lguest adds to the command line */
 };
 /* The command line a Linux kernel gets: linux_params, then cmdline. */
 const char *linux_cmdline(const struct boot_args *a, char *buf, size_t size);
@@ -45,8 +48,9 @@ const char *linux_cmdline(const struct boot_args *a, char *buf, size_t size);
 int e820_build(const struct guest_ram *r, struct e820_entry *e, int max);
 /* The highest page-aligned place for size bytes in [lo, hi); -1 if none. */
 int initrd_place(uint64_t lo, uint64_t hi, uint64_t size, uint64_t *addr);
-/* Copy the command line to BOOT_CMDLINE if it fits in max bytes with its NUL. */
-int cmdline_put(const struct guest_ram *r, const char *cmdline, uint64_t max);
+/* Copy the command line (a's, or linux_cmdline()'s) to BOOT_CMDLINE if it
+ * fits in max bytes with its NUL. */
+int cmdline_put(const struct guest_ram *r, const struct boot_args *a, const char *cmdline, uint64_t max);
 /* Read the initrd file to the top of [lo, hi). */
 int initrd_load(const struct guest_ram *r, const char *path, uint64_t lo, uint64_t hi,
 		uint64_t *addr, uint64_t *size);
@@ -55,8 +59,8 @@ int initrd_load(const struct guest_ram *r, const char *path, uint64_t lo, uint64
 int boot_kernel(struct vm *vm, const struct boot_args *a);
 struct bz_header;
 int bz_check(const uint8_t *buf, uint64_t len);
-int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len,
-		    const struct guest_ram *r, uint64_t cmdline_len);
+/* Returns the most bytes of command line (with its NUL) the kernel takes. */
+int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len, const struct guest_ram *r);
 
 /* The initrd above kernel_end, its place and size written to the zero page. */
 int linux_initrd(struct vm *vm, uint8_t *zp, const char *path, uint64_t kernel_end);

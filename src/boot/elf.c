@@ -4,8 +4,10 @@
  * (Xen's XEN_ELFNOTE_PHYS32_ENTRY, as QEMU, Firecracker and Cloud Hypervisor
  * read it), entered in 32-bit protected mode with %ebx pointing at a
  * struct hvm_start_info; and Linux's own vmlinux (it has notes named
- * "Linux"), entered like a bzImage, in long mode with a zero page.  Our test
- * guests are PVH ELFs, so the same image boots under QEMU for benchmarks. */
+ * "Linux"), entered like a bzImage, in long mode with a zero page.  A PVH
+ * kernel may be a 32-bit ELF (i386), as freestanding kernels and test suites
+ * ship; QEMU and Xen boot those too.  Our test guests are PVH ELFs, so the
+ * same image boots under QEMU for benchmarks. */
 #include <elf.h>
 #include "boot.h"
 #include "../core/vm.h"
@@ -30,10 +32,11 @@ struct hvm_memmap_entry {
 };
 
 struct elf_kernel {
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph[64];
+	Elf64_Phdr ph[64];     /* a 32-bit file's, widened */
+	unsigned phnum;
+	uint64_t entry;
 	uint64_t pvh_entry;    /* 0: none */
-	int is_linux;
+	int is_linux, is32;
 	uint64_t end;          /* highest byte loaded */
 };
 
@@ -61,24 +64,54 @@ static void scan_notes(struct elf_kernel *k, const uint8_t *buf, uint64_t len)
 	}
 }
 
+/* The ELF header and the program headers, 32-bit ones widened. */
+static int read_headers(struct elf_kernel *k, int fd, const char *path)
+{
+	union { Elf64_Ehdr e64; Elf32_Ehdr e32; } h;   /* e_type, e_machine: same place */
+	Elf32_Phdr p32[ARRAY_SIZE(k->ph)];
+	if (pread_full(fd, &h, sizeof(h), 0) < 0)
+		return fail("kernel %s is truncated: no room for its ELF header", path);
+	k->is32 = h.e64.e_ident[EI_CLASS] == ELFCLASS32;
+	if (h.e64.e_ident[EI_CLASS] != (h.e64.e_machine == EM_386 ? ELFCLASS32 : ELFCLASS64) ||
+	    (h.e64.e_machine != EM_X86_64 && h.e64.e_machine != EM_386))
+		return fail("kernel %s: not an x86 ELF (x86-64, or i386 with a PVH note)", path);
+	if (h.e64.e_type != ET_EXEC)
+		return fail("kernel %s: an ELF %s, not an executable kernel", path,
+			    h.e64.e_type == ET_DYN ? "shared object or position-independent program" : "object");
+	k->phnum = k->is32 ? h.e32.e_phnum : h.e64.e_phnum;
+	k->entry = k->is32 ? h.e32.e_entry : h.e64.e_entry;
+	uint64_t off = k->is32 ? h.e32.e_phoff : h.e64.e_phoff;
+	size_t size = k->is32 ? sizeof(Elf32_Phdr) : sizeof(Elf64_Phdr);
+	if ((k->is32 ? h.e32.e_phentsize : h.e64.e_phentsize) != size || !k->phnum || k->phnum > ARRAY_SIZE(k->ph))
+		return fail("kernel %s: ELF program headers unreadable", path);
+	if (pread_full(fd, k->is32 ? (void *)p32 : (void *)k->ph, size * k->phnum, off) < 0)
+		return fail("kernel %s is truncated: its ELF program headers are not all there", path);
+	for (unsigned i = 0; k->is32 && i < k->phnum; i++)
+		k->ph[i] = (Elf64_Phdr){ .p_type = p32[i].p_type, .p_offset = p32[i].p_offset, .p_paddr = p32[i].p_paddr,
+					 .p_filesz = p32[i].p_filesz, .p_memsz = p32[i].p_memsz };
+	return 0;
+}
+
 static int elf_parse(struct elf_kernel *k, int fd, const char *path)
 {
-	Elf64_Ehdr *e = &k->eh;
-	if (pread_full(fd, e, sizeof(*e), 0) < 0 || e->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    e->e_machine != EM_X86_64 || e->e_type != ET_EXEC)
-		return fail("kernel %s: not a 64-bit x86 executable ELF", path);
-	if (e->e_phentsize != sizeof(Elf64_Phdr) || e->e_phnum == 0 || e->e_phnum > ARRAY_SIZE(k->ph))
-		return fail("kernel %s: ELF program headers unreadable", path);
-	if (pread_full(fd, k->ph, sizeof(Elf64_Phdr) * e->e_phnum, e->e_phoff) < 0)
-		return fail("kernel %s: ELF program headers truncated", path);
-	for (int i = 0; i < e->e_phnum; i++) {
+	struct stat st;
+	if (read_headers(k, fd, path) < 0 || fstat(fd, &st) < 0)
+		return -1;
+	uint64_t size = (uint64_t)st.st_size;
+	for (unsigned i = 0; i < k->phnum; i++) {
+		const Elf64_Phdr *p = &k->ph[i];
 		uint8_t buf[4096];
-		if (k->ph[i].p_type != PT_NOTE)
+		uint64_t len = p->p_filesz < sizeof(buf) ? p->p_filesz : sizeof(buf);
+		if (p->p_type != PT_LOAD && p->p_type != PT_NOTE)
 			continue;
-		uint64_t len = k->ph[i].p_filesz < sizeof(buf) ? k->ph[i].p_filesz : sizeof(buf);
-		if (pread_full(fd, buf, len, k->ph[i].p_offset) == 0)
+		if (p->p_offset > size || p->p_filesz > size - p->p_offset)
+			return fail("kernel %s is truncated: its program headers promise %llu bytes, the file has %llu",
+				    path, (unsigned long long)(p->p_offset + p->p_filesz), (unsigned long long)size);
+		if (p->p_type == PT_NOTE && pread_full(fd, buf, len, p->p_offset) == 0)
 			scan_notes(k, buf, len);
 	}
+	if (k->is32 && !k->pvh_entry)
+		return fail("kernel %s: a 32-bit ELF without a PVH entry note (lguest boots 32-bit kernels through PVH)", path);
 	if (!k->pvh_entry && !k->is_linux)
 		return fail("kernel %s: ELF without a PVH entry note, and not a Linux vmlinux", path);
 	return 0;
@@ -86,7 +119,7 @@ static int elf_parse(struct elf_kernel *k, int fd, const char *path)
 
 static int load_segments(struct elf_kernel *k, struct vm *vm, int fd, const char *path)
 {
-	for (int i = 0; i < k->eh.e_phnum; i++) {
+	for (unsigned i = 0; i < k->phnum; i++) {
 		const Elf64_Phdr *p = &k->ph[i];
 		if (p->p_type != PT_LOAD || !p->p_memsz)
 			continue;
@@ -136,13 +169,12 @@ static int vmlinux_boot(struct vm *vm, struct elf_kernel *k, const struct boot_a
 {
 	uint8_t *zp = gpa_ptr(&vm->ram, BOOT_ZERO_PAGE, 4096);
 	char buf[8192];
-	const char *cmdline = linux_cmdline(a, buf, sizeof(buf));
-	if (zero_page_build(zp, NULL, 0, &vm->ram, strlen(cmdline)) < 0 ||
-	    cmdline_put(&vm->ram, cmdline, BOOT_CMDLINE_MAX) < 0)
+	int max = zero_page_build(zp, NULL, 0, &vm->ram);
+	if (max < 0 || cmdline_put(&vm->ram, a, linux_cmdline(a, buf, sizeof(buf)), (uint64_t)max) < 0)
 		return -1;
 	if (a->initrd && linux_initrd(vm, zp, a->initrd, (k->end + 0xfff) & ~0xfffULL) < 0)
 		return -1;
-	return cpu_boot_long(&vm->vcpu[0], &vm->ram, k->eh.e_entry, BOOT_ZERO_PAGE);
+	return cpu_boot_long(&vm->vcpu[0], &vm->ram, k->entry, BOOT_ZERO_PAGE);
 }
 
 int elf_boot(struct vm *vm, int fd, const char *path, const struct boot_args *a)
@@ -151,9 +183,9 @@ int elf_boot(struct vm *vm, int fd, const char *path, const struct boot_args *a)
 	memset(&k, 0, sizeof(k));
 	if (elf_parse(&k, fd, path) < 0 || load_segments(&k, vm, fd, path) < 0)
 		return -1;
-	if (k.is_linux)
+	if (k.is_linux && !k.is32)
 		return vmlinux_boot(vm, &k, a);
-	if (cmdline_put(&vm->ram, a->cmdline, BOOT_CMDLINE_MAX) < 0)
+	if (cmdline_put(&vm->ram, a, a->cmdline, BOOT_CMDLINE_MAX) < 0)
 		return -1;
 	if (pvh_start_info(vm, a, (k.end + 0xfff) & ~0xfffULL) < 0)
 		return -1;

@@ -12,6 +12,7 @@
 #include "../util.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -77,8 +78,7 @@ int bz_check(const uint8_t *buf, uint64_t len)
 /* Fill the zero page: the kernel's own header (hdr_len bytes from 0x1f1),
  * then what a boot loader owes it. hdr == NULL makes one from scratch, for
  * an ELF vmlinux, which has none. */
-int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len,
-		    const struct guest_ram *r, uint64_t cmdline_len)
+int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len, const struct guest_ram *r)
 {
 	struct bz_header *h = hdr_of(zp);
 	memset(zp, 0, 4096);
@@ -95,10 +95,8 @@ int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len,
 		h->initrd_addr_max = 0x7fffffff;
 		h->cmdline_size = BOOT_CMDLINE_MAX - 1;
 	}
-	uint64_t max = h->version >= 0x0206 ? (uint64_t)h->cmdline_size + 1 : 256;
-	if (cmdline_len + 1 > max)
-		return fail("the kernel command line is %llu bytes; this kernel takes at most %llu (shorten -a)",
-			    (unsigned long long)cmdline_len, (unsigned long long)(max - 1));
+	uint64_t max = h->version < 0x0206 ? 256 : h->cmdline_size + 1ULL;
+	max = max < BOOT_CMDLINE_MAX ? max : BOOT_CMDLINE_MAX;
 	h->type_of_loader = 0xff;
 	h->cmd_line_ptr = BOOT_CMDLINE;
 	uint64_t rsdp = BOOT_ACPI;                       /* read from protocol 2.14 */
@@ -107,7 +105,7 @@ int zero_page_build(uint8_t *zp, const uint8_t *hdr, uint64_t hdr_len,
 	if (n < 0)
 		return fail("guest memory too small (at least %llu MiB)", BOOT_MIN_RAM >> 20);
 	zp[ZP_E820_ENTRIES] = (uint8_t)n;
-	return 0;
+	return (int)max;
 }
 
 /* Initrd above the kernel, as high as the kernel allows. */
@@ -124,10 +122,13 @@ int linux_initrd(struct vm *vm, uint8_t *zp, const char *path, uint64_t kernel_e
 	return 0;
 }
 
+static bool params_given;        /* linux_cmdline() put linux_params first */
+
 const char *linux_cmdline(const struct boot_args *a, char *buf, size_t size)
 {
 	if (!a->linux_params)
 		return a->cmdline;
+	params_given = true;
 	snprintf(buf, size, "%s %s", a->linux_params, a->cmdline);
 	return buf;
 }
@@ -137,8 +138,10 @@ static int bz_load(struct vm *vm, int fd, const char *path, const uint8_t *head,
 {
 	const struct bz_header *fh = (const struct bz_header *)(head + HDR_OFF);
 	uint64_t setup = ((uint64_t)(fh->setup_sects ? fh->setup_sects : 4) + 1) * 512;
-	if (setup >= file_size)
-		return fail("kernel %s: bzImage is truncated", path);
+	uint64_t promised = setup + 16 * (uint64_t)(fh->syssize ? fh->syssize : 1);
+	if (promised > file_size)
+		return fail("kernel %s is truncated: its header promises %llu bytes, the file has %llu",
+			    path, (unsigned long long)promised, (unsigned long long)file_size);
 	uint64_t ksize = file_size - setup, need = fh->init_size > ksize ? fh->init_size : ksize;
 	uint8_t *kernel = gpa_ptr(&vm->ram, KERNEL_ADDR, need);
 	if (!kernel)
@@ -150,12 +153,10 @@ static int bz_load(struct vm *vm, int fd, const char *path, const uint8_t *head,
 	uint8_t *zp = gpa_ptr(&vm->ram, BOOT_ZERO_PAGE, 4096);
 	uint64_t hdr_len = 0x202 + head[0x201] - HDR_OFF;
 	char buf[8192];
-	const char *cmdline = linux_cmdline(a, buf, sizeof(buf));
-	if (zero_page_build(zp, head + HDR_OFF, hdr_len, &vm->ram, strlen(cmdline)) < 0)
+	int max = zero_page_build(zp, head + HDR_OFF, hdr_len, &vm->ram);
+	if (max < 0 || cmdline_put(&vm->ram, a, linux_cmdline(a, buf, sizeof(buf)), (uint64_t)max) < 0)
 		return -1;
 	hdr_of(zp)->code32_start = KERNEL_ADDR;
-	if (cmdline_put(&vm->ram, cmdline, BOOT_CMDLINE_MAX) < 0)
-		return -1;
 	if (a->initrd && linux_initrd(vm, zp, a->initrd, KERNEL_ADDR + need) < 0)
 		return -1;
 	return cpu_boot_long(&vm->vcpu[0], &vm->ram, KERNEL_ADDR + 0x200, BOOT_ZERO_PAGE);
@@ -185,5 +186,8 @@ int boot_kernel(struct vm *vm, const struct boot_args *a)
 		rc = fail("kernel %s: neither a bzImage nor an ELF file: %s", a->kernel, why);
 	}
 	close(fd);
+	if (rc == 0 && params_given && a->notes)
+		fprintf(stderr, "lguest: note: this host's KVM is kvm-pvm, so Linux's command line starts with \"%s\", "
+			"which keeps the kernel off what the host cannot emulate\n", a->linux_params);
 	return rc;
 }

@@ -8,7 +8,9 @@
 #include "boot.h"
 #include "../util.h"
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -40,12 +42,15 @@ int initrd_place(uint64_t lo, uint64_t hi, uint64_t size, uint64_t *addr)
 	return 0;
 }
 
-int cmdline_put(const struct guest_ram *r, const char *cmdline, uint64_t max)
+int cmdline_put(const struct guest_ram *r, const struct boot_args *a, const char *cmdline, uint64_t max)
 {
-	size_t len = strlen(cmdline);
+	size_t len = strlen(cmdline), added = len - strlen(a->cmdline);
+	char why[64] = "";
+	if (added)
+		snprintf(why, sizeof(why), " (%zu of them this host's kvm-pvm parameters)", added);
 	if (len + 1 > max)
-		return fail("the kernel command line is %zu bytes; this kernel takes at most %llu (shorten -a)",
-			    len, (unsigned long long)(max - 1));
+		return fail("the kernel command line is %zu bytes%s; this kernel takes at most %llu: shorten %s",
+			    len, why, (unsigned long long)(max - 1), a->shorten ? a->shorten : "-a");
 	char *p = gpa_ptr(r, BOOT_CMDLINE, len + 1);
 	if (!p)
 		return fail("no room for the command line");
@@ -66,9 +71,11 @@ int initrd_load(const struct guest_ram *r, const char *path, uint64_t lo, uint64
 	}
 	*size = (uint64_t)st.st_size;
 	if (initrd_place(lo, hi, *size, addr) < 0) {
-		close(fd);
-		return fail("initrd %s (%llu KiB) does not fit in guest memory above the kernel (raise -m)",
-			    path, (unsigned long long)(*size >> 10));
+		close(fd);                      /* more -m helps only if RAM is what ends [lo, hi) */
+		bool more = hi == r->low_size && r->low_size < LG_LOW_RAM_MAX;
+		return fail("initrd %s (%llu KiB) does not fit in guest memory between the kernel and %llu MiB (%s)",
+			    path, (unsigned long long)(*size >> 10), (unsigned long long)(hi >> 20),
+			    more ? "raise -m" : "the kernel takes it no higher: give a smaller initrd");
 	}
 	void *dst = gpa_ptr(r, *addr, *size);
 	int rc = dst ? pread_full(fd, dst, *size, 0) : -1;

@@ -1,6 +1,8 @@
-/* When a vCPU cannot go on, say where it stood: the registers a developer
- * needs first, and the instruction bytes at RIP (found through the guest's
- * own page tables with KVM_TRANSLATE, read through the checked accessor). */
+/*T:225 When a vCPU cannot go on
+ * say where it stood: the registers a developer needs first, and the
+ * instruction bytes at RIP (found through the guest's own page tables with
+ * KVM_TRANSLATE, read through the checked accessor).  lguest then ends with
+ * LG_EXIT_CRASH. */
 #include "vm.h"
 #include <stdio.h>
 #include <sys/ioctl.h>

@@ -51,13 +51,15 @@ static struct loop_watch *find(struct loop *l, int fd)
 	return NULL;
 }
 
+/* Out of the set while paused: epoll reports a hang-up even to a watch
+ * that asks for no events, and a paused fd at EOF would spin the loop. */
 void loop_pause_fd(struct loop *l, int fd, int paused)
 {
 	struct loop_watch *w = find(l, fd);
 	if (!w)
 		return;
-	struct epoll_event ev = { .events = paused ? 0 : EPOLLIN, .data.ptr = w };
-	epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev);
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	epoll_ctl(l->epfd, paused ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, fd, &ev);
 }
 
 void loop_remove(struct loop *l, int fd)

@@ -26,7 +26,7 @@ struct loop {
 
 int loop_init(struct loop *l);
 int loop_add(struct loop *l, int fd, loop_fn fn, void *opaque);
-/* Stop (events = 0) or resume (EPOLLIN) watching fd; safe from any thread. */
+/* Stop or resume watching fd (loop thread). */
 void loop_pause_fd(struct loop *l, int fd, int paused);
 void loop_remove(struct loop *l, int fd);
 /* Run until loop_stop(). */

@@ -100,27 +100,23 @@ int vm_create(struct vm *vm, uint64_t mem_bytes, int ncpus)
 	return loop_init(&vm->loop);
 }
 
-void vm_reboot(struct vm *vm)
-{
-	vm->rebooted = 1;
-	vm_end(vm, LG_EXIT_OK);
-}
-
-void vm_end(struct vm *vm, int status)
+bool vm_end(struct vm *vm, int status)
 {
 	int expected = 0;
 	if (!atomic_compare_exchange_strong(&vm->ending, &expected, 1))
-		return;
+		return false;
 	vm->exit_status = status;
 	loop_stop(&vm->loop);
+	return true;
 }
 
 /*T:220 An exit: the guest needs us
  * KVM_RUN returned, and kvm_run says why.  Port and MMIO accesses go to the
  * bus and straight back into the guest; the timers and interrupt
  * controllers never come here, they live in the kernel (irq.c).  A triple
- * fault or a reset request ends lguest with 0, like a reboot; anything KVM
- * could not handle ends it with LG_EXIT_CRASH and a register dump. */
+ * fault (said on stderr) or a reset request ends lguest with 0, like a
+ * reboot; anything KVM could not handle ends it with LG_EXIT_CRASH and a
+ * register dump. */
 static void handle_io(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
@@ -141,16 +137,18 @@ static bool handle_exit(struct vcpu *v)
 		bus_access(&v->vm->mmio, r->mmio.phys_addr, r->mmio.data,
 			   r->mmio.len > 8 ? 8 : r->mmio.len, r->mmio.is_write);
 		return true;
-	case KVM_EXIT_SHUTDOWN:            /* triple fault: a PC resets */
-		vm_reboot(v->vm);
+	case KVM_EXIT_SHUTDOWN: {          /* triple fault: a PC resets */
+		struct kvm_regs g = { 0 };
+		ioctl(v->fd, KVM_GET_REGS, &g);
+		fprintf(stderr, "lguest: vCPU %d triple-faulted at rip %#llx: the guest reset\n",
+			v->id, (unsigned long long)g.rip);
+		vm_end(v->vm, LG_EXIT_RESET);
 		return false;
+	}
 	case KVM_EXIT_SYSTEM_EVENT:
 		if (r->system_event.type == KVM_SYSTEM_EVENT_CRASH)
 			break;
-		if (r->system_event.type == KVM_SYSTEM_EVENT_RESET)
-			vm_reboot(v->vm);
-		else
-			vm_end(v->vm, LG_EXIT_OK);
+		vm_end(v->vm, r->system_event.type == KVM_SYSTEM_EVENT_RESET ? LG_EXIT_RESET : LG_EXIT_OK);
 		return false;
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (pvm_complete(v))
@@ -172,7 +170,7 @@ static void *vcpu_run(void *arg)
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			fprintf(stderr, "lguest: vCPU %d: KVM_RUN failed: %s\n", v->id, strerror(errno));
-			vm_end(v->vm, LG_EXIT_ERROR);
+			vm_end(v->vm, LG_EXIT_FAIL);
 			break;
 		}
 		if (!handle_exit(v))

@@ -26,7 +26,6 @@ struct vm {
 	struct loop loop;            /* the main thread's event loop (loop.c) */
 	atomic_int ending;           /* set once: the first vm_end() wins */
 	int exit_status;
-	int rebooted;                /* it ended by resetting itself */
 };
 
 /* Open /dev/kvm, make the VM, its RAM and its vCPUs.  -1 with fail(). */
@@ -35,11 +34,9 @@ int vm_create(struct vm *vm, uint64_t mem_bytes, int ncpus);
 int vm_max_cpus(int kvm_fd);
 /* One thread per vCPU, each in vcpu_run(). */
 int vm_start(struct vm *vm);
-/* Any thread: end the guest with status (first caller wins). */
-void vm_end(struct vm *vm, int status);
-/* The guest reset the machine (triple fault, i8042): end, status 0 unless
- * main decides otherwise (a panic seen on the console). */
-void vm_reboot(struct vm *vm);
+/* Any thread, even a signal handler: end the guest with status (the first
+ * caller wins, and hears true; LG_EXIT_RESET for a reset). */
+bool vm_end(struct vm *vm, int status);
 /* Main thread, after the loop stopped: take every vCPU out of KVM_RUN. */
 void vm_stop_vcpus(struct vm *vm);
 /* Print registers and the bytes at RIP of a vCPU that cannot go on. */

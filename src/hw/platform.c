@@ -25,7 +25,7 @@ static void i8042(void *opaque, uint64_t offset, uint8_t *data, unsigned len, bo
 {
 	(void)len;
 	if (is_write && offset == 4 && data[0] == 0xfe)
-		vm_reboot(opaque);              /* pulse the CPU reset line */
+		vm_end(opaque, LG_EXIT_RESET); /* pulse the CPU reset line */
 	else if (!is_write)
 		data[0] = 0;                    /* no data, ready for commands */
 }

@@ -118,8 +118,11 @@ static void serial_write(struct serial *s, unsigned reg, uint8_t v)
 		break;
 	case IIR_FCR:
 		s->fcr = v & 0xc9;
-		if (v & 2)
+		if ((v & 2) && s->rx_count) {
 			s->rx_count = 0;
+			if (s->on_room)            /* cleared: more input welcome */
+				s->on_room(s->on_room_opaque);
+		}
 		break;
 	case LCR: s->lcr = v; break;
 	case MCR: s->mcr = v & 0x1f; break;
@@ -148,14 +151,6 @@ unsigned serial_input(struct serial *s, const uint8_t *buf, unsigned len)
 	for (; n < len && s->rx_count < SERIAL_RX_SIZE; n++)
 		rx_push(s, buf[n]);
 	update_irq(s);
-	pthread_mutex_unlock(&s->lock);
-	return n;
-}
-
-unsigned serial_space(struct serial *s)
-{
-	pthread_mutex_lock(&s->lock);
-	unsigned n = SERIAL_RX_SIZE - s->rx_count;
 	pthread_mutex_unlock(&s->lock);
 	return n;
 }

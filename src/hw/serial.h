@@ -20,8 +20,6 @@ struct serial {
 	void *on_room_opaque;
 };
 
-/* Free room in the receive buffer. */
-unsigned serial_space(struct serial *s);
 /* An 8250/16550A at port base, interrupt irq, writing to out_fd. */
 int serial_init(struct serial *s, struct vm *vm, uint16_t base, unsigned irq,
 		void (*out)(const uint8_t *buf, size_t n));

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <liburing.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -275,25 +276,6 @@ static void config(struct virtio_dev *d, unsigned off, uint8_t *data, unsigned l
 		memcpy(data, cfg + off, len);
 }
 
-/* "PATH[,ro][,serial=ID]" */
-static int parse_spec(struct blk *b, char *spec, const char **path)
-{
-	char *opt, *save = NULL;
-	*path = strtok_r(spec, ",", &save);
-	if (!*path || !**path)
-		return fail("--disk needs a path: --disk PATH[,ro][,serial=ID]");
-	while ((opt = strtok_r(NULL, ",", &save))) {
-		if (!strcmp(opt, "ro"))
-			b->ro = true;
-		else if (!strncmp(opt, "serial=", 7) && strlen(opt + 7) <= SERIAL_LEN)
-			strcpy(b->serial, opt + 7);
-		else
-			return fail("--disk %s: unknown option '%s' (PATH[,ro][,serial=ID], ID up to %d characters)",
-				    *path, opt, SERIAL_LEN);
-	}
-	return 0;
-}
-
 static int open_image(struct blk *b, const char *path)
 {
 	struct stat st;
@@ -306,16 +288,14 @@ static int open_image(struct blk *b, const char *path)
 		return fail("disk %s: size %lld is not a multiple of 512 bytes (truncate -s to a multiple of 512)",
 			    path, (long long)st.st_size);
 	if (flock(b->fd, (b->ro ? LOCK_SH : LOCK_EX) | LOCK_NB) < 0)
-		return fail("disk %s is in use by another lguest (it holds a lock on the file)", path);
+		return fail("disk %s is in use: %s holds a lock on it", path, lock_holder(b->fd));
 	b->sectors = (uint64_t)st.st_size / 512;
 	return 0;
 }
 
-/* Open and check the image; the spec's copy is ours to free. */
-static int setup(struct blk *b, struct vm *vm, char *spec)
+static int setup(struct blk *b, struct vm *vm, const char *path)
 {
-	const char *path;
-	if (parse_spec(b, spec, &path) < 0 || open_image(b, path) < 0)
+	if (open_image(b, path) < 0)
 		return -1;
 	if (io_uring_queue_init(BLK_QD * 2, &b->ring, 0) < 0)
 		return fail("disk %s: io_uring is not available on this host", path);
@@ -326,13 +306,14 @@ static int setup(struct blk *b, struct vm *vm, char *spec)
 	return 0;
 }
 
-int blk_add(struct pci_bus *bus, struct vm *vm, const char *spec)
+int blk_add(struct pci_bus *bus, struct vm *vm, const char *path, bool ro, const char *serial)
 {
 	struct blk *b = calloc(1, sizeof(*b));
-	char *s = strdup(spec);
-	int rc = b && s ? setup(b, vm, s) : fail("out of memory");
-	free(s);
-	if (rc < 0) {
+	if (!b)
+		return fail("out of memory");
+	b->ro = ro;
+	snprintf(b->serial, sizeof(b->serial), "%s", serial ? serial : "");
+	if (setup(b, vm, path) < 0) {
 		free(b);
 		return -1;
 	}

@@ -98,15 +98,6 @@ unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len)
 	return n;
 }
 
-unsigned vcon_space(void *unused)
-{
-	(void)unused;
-	pthread_mutex_lock(&con.vdev.lock);
-	unsigned n = FIFO - con.count;
-	pthread_mutex_unlock(&con.vdev.lock);
-	return n;
-}
-
 int vcon_add(struct pci_bus *bus, struct vm *vm, void (*out)(const uint8_t *buf, size_t n),
 	     void (*on_room)(void *))
 {

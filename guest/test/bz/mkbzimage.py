@@ -4,6 +4,7 @@ boot-protocol 2.15 header: mkbzimage.py PAYLOAD.bin OUT.bzImage"""
 import struct, sys
 
 payload = open(sys.argv[1], "rb").read()
+payload += bytes(-len(payload) % 16)          # syssize counts 16-byte paragraphs
 setup_sects = 1
 hdr = bytearray(512 * (setup_sects + 1))
 

@@ -161,6 +161,11 @@ static const char *arg_find(const char *key)
 	return NULL;
 }
 
+const char *rt_arg_str(const char *key)
+{
+	return arg_find(key);
+}
+
 u64 rt_arg(const char *key, u64 dflt)
 {
 	const char *p = arg_find(key);

@@ -61,6 +61,7 @@ extern struct hvm_start_info *rt_start_info;
 const char *rt_cmdline(void);			/* never NULL */
 u64 rt_arg(const char *key, u64 dflt);		/* key=N (decimal or 0x hex) */
 int rt_arg_is(const char *key, const char *val);	/* key=val present? */
+const char *rt_arg_str(const char *key);	/* key's value (up to ' ' or NUL), or NULL */
 int rt_memmap(const struct hvm_memmap_entry **map);	/* returns count */
 
 void *memcpy(void *d, const void *s, size_t n);
@@ -84,6 +85,12 @@ void rt_set_handler(int vector, rt_handler h);
  * rt_io_emulated). */
 void rt_run_user(void (*fn)(void *), void *arg, int interrupts);
 extern u64 rt_io_emulated;
+
+/* --- time (clock.c): the TSC's frequency; the first call at ring 0 --- */
+u64 rt_tsc_hz(void);
+extern const char *rt_tsc_source;	/* where rt_tsc_hz() found it */
+u64 rt_tsc_ns(u64 cycles);
+u64 rt_ms_tsc(u64 ms);			/* TSC cycles in ms milliseconds */
 
 /* --- LAPIC (cpu.c) --- */
 #define LAPIC_BASE 0xfee00000UL
@@ -325,6 +332,10 @@ extern volatile u64 virtio_irqs;	/* interrupts taken */
 void virtio_reset(struct virtio_pci *d);
 int virtio_negotiate(struct virtio_pci *d, u64 wanted, const char **why);
 int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why);
+/* Queue index at vq (its size at most qsize, 0 = the device's maximum),
+ * interrupts to MSI-X table entry msix or VIRTIO_NO_VECTOR. */
+int virtio_setup_vq(struct virtio_pci *d, struct virtq *vq, u16 index, u16 qsize, u16 msix,
+		    const char **why);
 int virtio_init(struct virtio_pci *d, u64 wanted, u16 qsize, const char **why);
 u8 virtio_status(struct virtio_pci *d);
 void virtio_set_status(struct virtio_pci *d, u8 s);
@@ -382,5 +393,77 @@ int vblk_request(struct virtio_pci *d, u32 type, u64 sector, void *data, u32 len
 void vblk_fill(void *buf, u64 sector, u32 nsect, u64 or);
 /* -1 when buf holds the pattern, else the index of the first bad word. */
 long vblk_check(const void *buf, u64 sector, u32 nsect, u64 or);
+
+/* --- virtio-net (vnet.c) --- */
+#define VIRTIO_NET_F_CSUM 0		/* device checksums what we send */
+#define VIRTIO_NET_F_GUEST_CSUM 1	/* we accept partly checksummed frames */
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+/* What precedes every frame in both directions (5.1.6; 12 bytes in 1.x). */
+struct virtio_net_hdr {
+	u8 flags;		/* VNET_HDR_F_* */
+	u8 gso_type;		/* VNET_GSO_* */
+	u16 hdr_len, gso_size, csum_start, csum_offset;
+	u16 num_buffers;	/* RX with MRG_RXBUF: buffers this frame spans */
+};
+#define VNET_HDR_F_NEEDS_CSUM 1
+#define VNET_HDR_F_DATA_VALID 2
+#define VNET_GSO_NONE 0
+#define VNET_GSO_TCPV4 1
+#define VNET_HDR 12
+#define VNET_RXQ 0
+#define VNET_TXQ 1
+#define VNET_BUF 2048		/* an RX buffer: header + a 1514-byte frame */
+#define VNET_FRAME_MAX 65549	/* 14 + the largest IPv4 packet */
+#define VNET_MEM 0x2000000UL	/* 32 MiB: RX at +0, TX at +1 MiB (17 MiB at most) */
+#define VNET_TX_MEM (VNET_MEM + 0x100000)
+
+struct vnet {
+	struct virtio_pci pci;	/* (pci.vq is not used) */
+	struct virtq rx, tx;
+	/* set before vnet_init(): */
+	u16 qsize;		/* 0 = the device's maximum (up to VQ_MAX) */
+	u16 rx_msix;		/* RX queue's MSI-X entry or VIRTIO_NO_VECTOR */
+	int tx_layout;		/* 1 = header+frame in one descriptor, 2 = apart,
+				 * 3 = apart through an indirect table */
+	u32 tx_bufsize;		/* bytes per TX slot (header included) */
+	u16 reserve;		/* descriptors [0, reserve) of both queues left
+				 * alone, for hostile chains */
+	int rx_hold;		/* vnet_init() posts no RX buffers */
+	/* learned: */
+	u8 mac[6];
+	u16 mtu;
+	int mrg, rx_irq;
+	u16 tx_slots, tx_nfree, tx_free[VQ_MAX], rx_held[VQ_MAX], rx_nheld;
+	u8 tx_busy[VQ_MAX];
+	u32 rx_contig;		/* bytes of the last frame at the pointer given */
+	u64 rx_frames, tx_frames, kicks, rx_bad;
+};
+/* Ring 0: find virtio-net device n, and with vector != 0 route MSI-X
+ * entry 0 to it (then rx_msix = 0).  0 or -1. */
+int vnet_find(struct vnet *n, int index, u8 vector);
+/* Reset and bring the device up with wanted features (plus VERSION_1):
+ * both queues, RX buffers posted, DRIVER_OK.  0, or -1 and *why. */
+int vnet_init(struct vnet *n, u64 wanted, const char **why);
+void vnet_rx_post(struct vnet *n);	/* post RX buffers [reserve, size) */
+int vnet_link_up(struct vnet *n);	/* STATUS bit 0; 1 when not negotiated */
+/* The next received frame: its virtio_net_hdr, the frame right after; *len
+ * = frame bytes (without the header), rx_contig of them contiguous (less
+ * only for a merged frame).  Valid until the next call; NULL if none. */
+struct virtio_net_hdr *vnet_rx(struct vnet *n, u32 *len);
+void vnet_rx_irq(struct vnet *n, int on);	/* interrupt for the next frame? */
+/* A free TX slot's buffer (header, then room for the frame), or NULL when
+ * all are in flight; vnet_tx() queues it with a frame of len bytes,
+ * vnet_tx_flush() publishes the queued ones and notifies if the device asks. */
+struct virtio_net_hdr *vnet_tx_buf(struct vnet *n, int *slot);
+void vnet_tx(struct vnet *n, int slot, u32 len);
+void vnet_tx_flush(struct vnet *n);
+int vnet_tx_reclaim(struct vnet *n);	/* slots back from the used ring */
+int vnet_tx_idle(struct vnet *n);	/* nothing in flight? */
+void vnet_kick(struct vnet *n, struct virtq *vq, u16 index);
 
 #endif

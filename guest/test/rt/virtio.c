@@ -201,14 +201,13 @@ int virtio_negotiate(struct virtio_pci *d, u64 wanted, const char **why)
 	return 0;
 }
 
-int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why)
+int virtio_setup_vq(struct virtio_pci *d, struct virtq *vq, u16 index, u16 qsize, u16 msix,
+		    const char **why)
 {
-	struct virtq *vq = &d->vq;
-
-	w16(d, VC_Q_SELECT, 0);
+	w16(d, VC_Q_SELECT, index);
 	u16 size = c16(d, VC_Q_SIZE);		/* the device's maximum */
 	if (!size) {
-		*why = "queue 0 not available";
+		*why = "queue not available";
 		return -1;
 	}
 	if (size > VQ_MAX)
@@ -229,16 +228,15 @@ int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why)
 	vq->free_head = 0;
 	vq->num_free = size;
 	vq->last_used = vq->avail_idx = vq->kicked_idx = 0;
-	if (!d->msix_vector && !d->intx_vector)
+	if (msix == VIRTIO_NO_VECTOR && !d->intx_vector)
 		vq->avail->flags = 1;		/* VIRTQ_AVAIL_F_NO_INTERRUPT */
 	w64(d, VC_Q_DESCLO, (u64)vq->mem[0]);
 	w64(d, VC_Q_AVAILLO, (u64)vq->mem[1]);
 	w64(d, VC_Q_USEDLO, (u64)vq->mem[2]);
 
-	w16(d, VC_MSIX, VIRTIO_NO_VECTOR);
-	w16(d, VC_Q_MSIX, d->msix_vector ? 0 : VIRTIO_NO_VECTOR);
-	if (d->msix_vector && c16(d, VC_Q_MSIX) != 0) {
-		*why = "device refused queue_msix_vector 0";
+	w16(d, VC_Q_MSIX, msix);
+	if (msix != VIRTIO_NO_VECTOR && c16(d, VC_Q_MSIX) != msix) {
+		*why = "device refused queue_msix_vector";
 		return -1;
 	}
 	u64 noff = (u64)c16(d, VC_Q_NOFF) * d->notify_mult;
@@ -249,6 +247,12 @@ int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why)
 	vq->notify = (volatile u16 *)(d->notify_base + noff);
 	w16(d, VC_Q_ENABLE, 1);
 	return 0;
+}
+
+int virtio_setup_queue(struct virtio_pci *d, u16 qsize, const char **why)
+{
+	w16(d, VC_MSIX, VIRTIO_NO_VECTOR);
+	return virtio_setup_vq(d, &d->vq, 0, qsize, d->msix_vector ? 0 : VIRTIO_NO_VECTOR, why);
 }
 
 int virtio_init(struct virtio_pci *d, u64 wanted, u16 qsize, const char **why)

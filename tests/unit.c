@@ -233,9 +233,8 @@ static void fake_bz(uint8_t *buf, uint16_t version, uint16_t xlf, uint32_t cmdli
 static void test_boot_header(void)
 {
 	static uint8_t buf[4096], zp[4096];
-	struct guest_ram r = { 0 };
+	struct guest_ram r = { .host = calloc(1, 64 << 20) };
 	ram_layout(&r, 64ULL << 20);
-	r.host = calloc(1, 64 << 20);
 	fake_bz(buf, 0x020f, 1, 2047);
 	CHECK(bz_check(buf, sizeof(buf)) == 0);
 	CHECK(bz_check(buf, 0x200) < 0);                       /* too short */

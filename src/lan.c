@@ -28,10 +28,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PORTS 64
 #define BUDGET 64                     /* frames a port sends in one turn */
+#define FLOOD_RATE 2000               /* storm control: flooded frames a port may send per second */
+#define FLOOD_BURST 256
 #define RXQ 0
 #define TXQ 1
 #define VIRTIO_F_VERSION_1 (1ULL << 32)
@@ -59,11 +62,14 @@ struct port {
 	uint8_t mac[6];
 	bool has_mac, tx_ready, touched;
 	uint16_t rx_old;                  /* used index before this turn */
-	uint64_t tx_frames, tx_drops;
+	uint64_t tx_frames, tx_drops, storm_drops;
+	double flood_tokens;              /* storm control's bucket */
+	uint64_t flood_ns;                /* when it was last filled */
 };
 
 static struct port ports[MAX_PORTS];
 static int nports, epfd;
+static bool served;                           /* a front-end has spoken: --auto may end */
 static volatile sig_atomic_t quit;
 static struct vq_chain chain;
 static struct port *touched[MAX_PORTS];
@@ -95,7 +101,10 @@ static void close_fd(int *fd)
 
 static void drop(struct port *p, const char *why)
 {
-	say("port %d (pid %d) %s", (int)(p - ports), (int)p->pid, why);
+	say("port %d (pid %d) %s: sent %llu frames, dropped %llu bad, %llu in a storm; %llu received, "
+	    "%llu dropped for want of buffers", (int)(p - ports), (int)p->pid, why,
+	    (unsigned long long)p->tx_frames, (unsigned long long)p->tx_drops, (unsigned long long)p->storm_drops,
+	    (unsigned long long)p->to.frames, (unsigned long long)p->to.drops);
 	for (int q = 0; q < 2; q++) {
 		close_fd(&p->ring[q].kick);
 		close_fd(&p->ring[q].call);
@@ -158,15 +167,35 @@ static void forward(struct port *p, const struct iovec *iov, int n)
 		return;
 	}
 	struct port *to = mac[0] & 1 ? NULL : port_of(mac);
-	p->tx_frames++;
 	if (to) {
+		p->tx_frames++;
 		if (to != p)
 			deliver(to, iov, n);
 		return;
 	}
+	if (p->flood_tokens < 1) {                 /* a broadcast storm stops here */
+		p->storm_drops++;
+		return;
+	}
+	p->flood_tokens--;
+	p->tx_frames++;
 	for (int i = 0; i < MAX_PORTS; i++)        /* broadcast, multicast, unknown */
 		if (ports[i].sock >= 0 && &ports[i] != p)
 			deliver(&ports[i], iov, n);
+}
+
+/* Storm control: a port floods (broadcast, multicast, unknown unicast)
+ * FLOOD_RATE frames a second at most, in bursts of FLOOD_BURST, so a
+ * flooding guest cannot bury the others' receive queues. */
+static void refill(struct port *p)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+	p->flood_tokens += (double)(now - p->flood_ns) * FLOOD_RATE / 1e9;
+	if (p->flood_tokens > FLOOD_BURST || !p->flood_ns)
+		p->flood_tokens = FLOOD_BURST;
+	p->flood_ns = now;
 }
 
 /* p's turn: up to BUDGET frames off its transmit queue. */
@@ -174,6 +203,7 @@ static void serve(struct port *p)
 {
 	struct ring *r = &p->ring[TXQ];
 	uint16_t old = r->vq.used_idx;
+	refill(p);
 	for (int i = 0; i < BUDGET; i++) {
 		int rc = vq_pop(&r->vq, &chain);
 		if (rc == VQ_EMPTY) {
@@ -327,6 +357,7 @@ static void on_ctrl(struct port *p)
 	int rc;
 	while ((rc = vu_rx_feed(p->sock, &p->rx)) == 1) {
 		int ack = 0;
+		served = true;
 		if (handle(p, &ack) < 0) {
 			drop(p, "sent a bad vhost-user message: dropped");
 			return;
@@ -341,13 +372,10 @@ static void on_ctrl(struct port *p)
 		drop(p, p->rx.have ? "sent a bad vhost-user message: dropped" : "left");
 }
 
-static void on_listen(int ls)
+static void add_port(int s)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
-	int s = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (s < 0)
-		return;
 	int i = 0;
 	while (i < MAX_PORTS && ports[i].sock >= 0)
 		i++;
@@ -364,6 +392,13 @@ static void on_listen(int ls)
 	nports++;
 	watch(s, EV_CTRL, i, 0);
 	say("port %d (pid %d) joined", i, (int)cred.pid);
+}
+
+static void on_listen(int ls)
+{
+	int s;
+	while ((s = accept4(ls, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0)
+		add_port(s);
 }
 
 static void on_kick(struct port *p, int q)
@@ -388,7 +423,7 @@ static int listen_on(const char *name, const char *path)
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	unlink(path);                                       /* a dead switch's */
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 16) < 0)
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(s, 64) < 0)
 		return fail("LAN %s: cannot listen on %s: %s", name, path, strerror(errno));
 	return s;
 }
@@ -405,7 +440,8 @@ static void dispatch(struct epoll_event *e, int ls)
 }
 
 /* lguest lan NAME [--auto]: --auto (a guest started us) ends with the last
- * port, or after 30 s without one. */
+ * port, or after 30 s without a front-end (one that only looked to see if
+ * we listen does not count). */
 int lan_main(int argc, char **argv)
 {
 	char path[108];
@@ -429,9 +465,8 @@ int lan_main(int argc, char **argv)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	watch(ls, EV_LISTEN, 0, 0);
 	say("LAN %s on %s", argv[1], path);
-	bool had_port = false;
 	int idle_ms = 0;
-	while (!quit && !(autoexit && (had_port ? nports == 0 : idle_ms >= 30000))) {
+	while (!quit && !(autoexit && (served ? nports == 0 : idle_ms >= 30000))) {
 		struct epoll_event ev[64];
 		bool busy = false;
 		for (int i = 0; i < MAX_PORTS; i++)
@@ -440,7 +475,6 @@ int lan_main(int argc, char **argv)
 		idle_ms += n == 0 && !busy ? 1000 : 0;
 		for (int i = 0; i < n; i++)
 			dispatch(&ev[i], ls);
-		had_port |= nports > 0;
 		round_robin();
 	}
 	unlink(path);

@@ -12,9 +12,9 @@ new_lan() { lan_id=$((lan_id + 1)); LAN=t$$-${BUILD//\//_}-$lan_id; }
 # bg ID ARGS...: an lguest in the background, its output in $T/ID.out, its
 # pid in BGP (bgwait waits for these alone: the suite has others).
 BGP=()
-bg() { local id=$1; shift; timeout -k 5 120 "$L" run "$@" </dev/null >"$T/$id.out" 2>&1 & BGP+=($!); }
+bg() { local id=$1; shift; (timeout -k 5 120 "$L" run "$@" </dev/null >"$T/$id.out" 2>&1; exit $?) 2>/dev/null & BGP+=($!); }
 bgwait() { [ ${#BGP[@]} = 0 ] || wait "${BGP[@]}"; BGP=(); }
-bgkill() { [ ${#BGP[@]} = 0 ] || kill "${BGP[@]}" 2>/dev/null; bgwait; }
+bgkill() { local p; for p in "${BGP[@]}"; do pkill -P "$p"; done; bgwait; }   # (timeout passes it on)
 # The LAN's switch, for the tests that kill it.
 switch_pid() { pgrep -f "lan $LAN --auto" | head -n 1; }
 
@@ -59,7 +59,7 @@ net_lan_hostile() {
 	new_lan
 	bg a --net lan=$LAN -a "mode=answer secs=100 ip=10.0.0.2" $NET
 	timeout 110 "$L" run --net lan=$LAN -a "mode=hostile case=all peer=10.0.0.2 ip=10.0.0.1" $NET </dev/null >"$T/h.out" 2>&1
-	local rc=$? n; n=$(sed -n 's/^hostile cases=\([0-9]*\) survived=\1$/\1/p' "$T/h.out")
+	local rc=$? n; n=$(tr -d '\r' <"$T/h.out" | sed -n 's/^hostile cases=\([0-9]*\) survived=\1$/\1/p')
 	[ $rc = 0 ] && [ -n "$n" ] && [ "$n" -ge 25 ] && ok "LAN: $n hostile TX cases, each followed by a good ping through the switch" \
 		|| bad "LAN: hostile TX cases, each followed by a good ping through the switch" "status $rc" \
 			"$(grep 'survived=0' "$T/h.out" | head -3)" "$(tail -2 "$T/h.out")"
@@ -86,7 +86,7 @@ net_lan_survives() {
 	bg a --net lan=$LAN -a "mode=answer count=5 ip=10.0.0.2" $NET
 	bg x --net lan=$LAN -a "mode=blast dst=bcast count=100000000 size=1514 ip=10.0.0.9" $NET
 	sleep 1
-	pkill -KILL -f "lan=$LAN -a mode=blast"
+	pkill -KILL -f "^$L run --net lan=$LAN -a mode=blast"
 	guest "LAN: a sender killed mid-transfer; the others ping on" 0 'ping sent=5 received=5' \
 		--net lan=$LAN -a "mode=ping peer=10.0.0.2 count=5 ip=10.0.0.1" $NET
 	bgwait
@@ -140,7 +140,6 @@ net_peers() {
 
 net_host() {
 	# TAP, in a network namespace of the test's own: it pings the guest.
-	cp $NET "$T/net.elf"; chmod 644 "$T/net.elf"
 	unshare -n sh -c "
 		'$L' run --net tap=lgtap0 -a 'mode=answer count=3 secs=30 ip=10.9.0.2' $NET </dev/null >$T/tap.out 2>&1 &
 		for i in \$(seq 50); do ip link show lgtap0 >/dev/null 2>&1 && break; sleep 0.1; done
@@ -149,7 +148,7 @@ net_host() {
 	[ $? = 0 ] && grep -q 'answer echoes=3' "$T/tap.out" && ok "--net tap: the host pings the guest (a namespace of the test's own)" \
 		|| bad "--net tap: the host pings the guest" "$(tail -2 "$T/ping.out")" "$(tail -2 "$T/tap.out")"
 	usage "--net tap without the right to make one" "no right to make or open a TAP device" \
-		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --net tap "$T/net.elf"
+		setpriv --bounding-set -net_admin "$L" run --net tap $NET
 	# libslirp, cut off from everything (restrict): its gateway answers ARP.
 	guest "--net user,restrict: libslirp's gateway 10.0.2.2 answers" 0 'net arp=ok peer=10.0.2.2' \
 		--net user,restrict -a "mode=ping peer=10.0.2.2 count=1 timeout_ms=500 ip=10.0.2.15" $NET

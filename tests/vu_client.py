@@ -16,10 +16,17 @@ def msg(req, payload=b"", size=None, flags=1):
 
 
 def conn(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(3)
-    s.connect(path)
-    return s
+    """Connect, waiting up to 3 s while the switch's backlog is full."""
+    for _ in range(300):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(3)
+        try:
+            s.connect(path)
+            return s
+        except BlockingIOError:
+            s.close()
+            time.sleep(0.01)
+    raise OSError("the switch accepts no connection")
 
 
 def memfd(size, seal=True):
@@ -53,15 +60,20 @@ def dropped(s):
 
 
 def alive(path):
-    """A new front-end still gets its features."""
-    try:
-        s = conn(path)
-        s.sendall(msg(GET_FEATURES))
-        h = s.recv(20)
-        s.close()
-        return len(h) == 20 and struct.unpack("<III", h[:12])[0] == GET_FEATURES
-    except OSError:
-        return False
+    """A new front-end still gets its features (within 3 s: a full switch
+    turns one away until it has seen the others leave)."""
+    for _ in range(30):
+        try:
+            s = conn(path)
+            s.sendall(msg(GET_FEATURES))
+            h = s.recv(20)
+            s.close()
+            if len(h) == 20 and struct.unpack("<III", h[:12])[0] == GET_FEATURES:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.1)
+    return False
 
 
 def send(s, data, fds=()):

@@ -138,19 +138,22 @@ struct user_net *user_new(struct loop *loop, const char *opts,
 	u->to_guest = to_guest;
 	u->opaque = opaque;
 	u->slirp = slirp_new(&cfg, &callbacks, u);
-	if (!u->slirp) {
-		fail("--net user: libslirp could not start");
-		return NULL;
-	}
-	for (int i = 0; i < nfwd; i++) {
+	for (int i = 0; u->slirp && i < nfwd; i++) {
 		char a[INET_ADDRSTRLEN];
 		struct in_addr host = { fwd[i].host };
 		if (slirp_add_hostfwd(u->slirp, fwd[i].udp, host, fwd[i].hport, cfg.vdhcp_start,
-				      fwd[i].gport) < 0) {
-			fail("--net user: hostfwd: cannot listen on %s:%d (%s port in use?)",
-			     inet_ntop(AF_INET, &host, a, sizeof(a)), fwd[i].hport, fwd[i].udp ? "UDP" : "TCP");
-			return NULL;
-		}
+				      fwd[i].gport) == 0)
+			continue;
+		fail("--net user: hostfwd: cannot listen on %s:%d (%s port in use?)",
+		     inet_ntop(AF_INET, &host, a, sizeof(a)), fwd[i].hport, fwd[i].udp ? "UDP" : "TCP");
+		slirp_cleanup(u->slirp);
+		free(u);
+		return NULL;
+	}
+	if (!u->slirp) {
+		free(u);
+		fail("--net user: libslirp could not start");
+		return NULL;
 	}
 	u->poller = (struct loop_poller){ prepare, dispatch, u };
 	loop->poller = &u->poller;

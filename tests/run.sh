@@ -413,11 +413,29 @@ linux_begin() {
 	# 3: the same, read-only disk; kernel messages on hvc0 (virtio-console).
 	linux_start rootro -m 256M -i $I --disk "$T/root-ro.img,ro" --console virtio \
 		-a "console=hvc0 rdinit=/nonexistent root=/dev/vda ro panic=-1" $K
+	# 4: virtio-net and libslirp: the kernel's own DHCP client.
+	linux_start dhcp -m 256M -i $I --net user,restrict -a "console=ttyS0 ip=dhcp panic=-1" $K
+	# 5: a LAN: the kernel alone answers a test guest's ARP and pings (it
+	# waits for a root disk that never comes, so it stays up: killed after).
+	local ip="ip=10.0.0.5:::255.255.255.0::eth0:off rdinit=/nonexistent root=/dev/vdz rootwait"
+	linux_start lanlinux -m 256M -i $I --net lan=lk$$ -a "console=ttyS0 $ip" $K
+	linux_start lanping --net lan=lk$$ -a "mode=ping peer=10.0.0.5 count=3 arp_secs=300 ip=10.0.0.1" $G/net.elf
+	lanping_pid=${linux_pids[-1]}
+	# 6: TAP, in a network namespace of the test's own: it pings the kernel.
+	( unshare -n sh -c "
+		'$L' run -m 256M -i $I --net tap=lgtap0 -a 'console=ttyS0 ${ip/10.0.0.5/10.9.0.5}' $K </dev/null >$T/linux-tap.out 2>&1 & lp=\$!
+		for i in \$(seq 50); do ip link show lgtap0 >/dev/null 2>&1 && break; sleep 0.1; done
+		ip addr add 10.9.0.1/24 dev lgtap0 && ip link set lgtap0 up
+		for i in \$(seq 300); do grep -q 'IP-Config: Complete' $T/linux-tap.out && break; sleep 1; done
+		ping -c 3 -W 5 10.9.0.5 >$T/linux-tapping.out 2>&1; echo \$? >$T/linux-tapping.rc; kill \$lp; wait" ) &
+	linux_pids+=($!)
 }
 
 linux_end() {
 	BUILD=${BUILDS[0]}
 	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
+	wait $lanping_pid
+	pkill -f "lan=lk$$ -a console=ttyS0"
 	wait "${linux_pids[@]}"
 	linux_check boot "Linux: the default kernel reaches Run /init" '*' 'Run /init as init process'
 	local t; t=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] Run \/init as init process/\1/p' "$T/linux-boot.out")
@@ -438,6 +456,12 @@ linux_end() {
 	[ "$(sha "$T/root-ro.img")" = "$ro_before" ] && ok "Linux: the ,ro image is unchanged" \
 		|| bad "Linux: the ,ro image is unchanged"
 	linux_check rootrw "Linux: no init on the disk is a panic, status 123" 123 'No working init found'
+	linux_check dhcp "Linux: virtio_net's eth0 gets 10.0.2.15 from libslirp by the kernel's DHCP" '*' \
+		'IP-Config: Got DHCP answer from 10.0.2.2, my address is 10.0.2.15;;device=eth0, hwaddr=52:54:00'
+	linux_check lanping "Linux on a LAN: its kernel answers a test guest's ARP and 3 pings" 0 'ping sent=3 received=3'
+	[ "$(cat "$T/linux-tapping.rc" 2>/dev/null)" = 0 ] && ok "Linux over TAP: a namespace of the test's own pings the guest's kernel" \
+		|| bad "Linux over TAP: a namespace of the test's own pings the guest's kernel" "$(tail -2 "$T/linux-tapping.out")" \
+			"$(grep -E 'IP-Config|lguest:' "$T/linux-tap.out" | tail -2)"
 	if [ -z "$PVM" ]; then
 		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
 		for BUILD in "${BUILDS[@]}"; do

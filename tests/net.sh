@@ -152,7 +152,7 @@ net_host() {
 	# libslirp, cut off from everything (restrict): its gateway answers ARP.
 	guest "--net user,restrict: libslirp's gateway 10.0.2.2 answers" 0 'net arp=ok peer=10.0.2.2' \
 		--net user,restrict -a "mode=ping peer=10.0.2.2 count=1 timeout_ms=500 ip=10.0.2.15" $NET
-	python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1]); sys.stdout.flush(); import time; time.sleep(5)' >"$T/port" &
+	timeout 20 python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1]); sys.stdout.flush(); import time; time.sleep(5)' >"$T/port" &
 	local held=$!
 	sleep 0.5
 	usage "--net user: hostfwd to a host port in use" "cannot listen on 127.0.0.1:$(cat "$T/port")" \
@@ -172,7 +172,7 @@ net_bad_input() {
 	usage "--net vhost-user: no such socket" "cannot connect to $T/none.sock" "$L" run --net vhost-user=$T/none.sock $NET
 	echo x >"$T/file.sock"
 	usage "--net vhost-user: not a socket" "cannot connect to $T/file.sock" "$L" run --net vhost-user=$T/file.sock $NET
-	python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); c=s.accept(); time.sleep(4)' "$T/mute.sock" &
+	timeout 20 python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); c=s.accept(); time.sleep(4)' "$T/mute.sock" &
 	local mute=$!
 	sleep 0.3
 	usage "--net vhost-user: a socket that does not speak vhost-user" "is not a vhost-user-net back-end" \

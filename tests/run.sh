@@ -210,9 +210,6 @@ rc=$?
 if [ $rc = 0 ] && grep -q 'ctrl_a=0 bytes=6001' "$T/out"; then ok "virtio-console: 6 KB pasted, none lost"
 else bad "virtio-console: 6 KB pasted, none lost" "status $rc" "$(tail -2 "$T/out")"; fi
 
-# --- the network (tests/net.sh) ----------------------------------------------
-net_suite
-
 # --- the terminal -----------------------------------------------------------
 while IFS= read -r line; do
 	case "$line" in "ok   "*) ok "${line#ok   }" ;; "FAIL "*) bad "${line#FAIL }" ;; *) bad "pty_check: $line" ;; esac
@@ -347,6 +344,9 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "--disk unreadable"  "disk .*: Permission denied$" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
+
+# --- the network (tests/net.sh) ----------------------------------------------
+net_suite
 }
 
 # --- Linux: the default guest kit, the kernel alone -----------------------------

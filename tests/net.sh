@@ -153,8 +153,8 @@ net_host() {
 	guest "--net user,restrict: libslirp's gateway 10.0.2.2 answers" 0 'net arp=ok peer=10.0.2.2' \
 		--net user,restrict -a "mode=ping peer=10.0.2.2 count=1 timeout_ms=500 ip=10.0.2.15" $NET
 	timeout 20 python3 -c 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(); print(s.getsockname()[1]); sys.stdout.flush(); import time; time.sleep(5)' >"$T/port" &
-	local held=$!
-	sleep 0.5
+	local held=$! i
+	for i in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
 	usage "--net user: hostfwd to a host port in use" "cannot listen on 127.0.0.1:$(cat "$T/port")" \
 		"$L" run --net "user,restrict,hostfwd=tcp:127.0.0.1:$(cat "$T/port")-:22" $NET
 	kill $held; wait $held
@@ -173,8 +173,8 @@ net_bad_input() {
 	echo x >"$T/file.sock"
 	usage "--net vhost-user: not a socket" "cannot connect to $T/file.sock" "$L" run --net vhost-user=$T/file.sock $NET
 	timeout 20 python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); c=s.accept(); time.sleep(4)' "$T/mute.sock" &
-	local mute=$!
-	sleep 0.3
+	local mute=$! i
+	for i in $(seq 100); do [ -S "$T/mute.sock" ] && break; sleep 0.05; done
 	usage "--net vhost-user: a socket that does not speak vhost-user" "is not a vhost-user-net back-end" \
 		"$L" run --net vhost-user=$T/mute.sock $NET
 	wait $mute

@@ -2,8 +2,8 @@
 # Install, from Debian's archive, what lguest needs to build and test.
 # Idempotent: installs only what is missing.  Needs root (or sudo).
 set -e
-# To build: the launcher (liburing, libslirp) and the test guests.
-build="make gcc libc6-dev clang python3 util-linux liburing-dev libslirp-dev"
+# To build: the launcher (liburing, libslirp, libseccomp) and the test guests.
+build="make gcc libc6-dev clang python3 util-linux liburing-dev libslirp-dev libseccomp-dev"
 # To test: QEMU (a vhost-user peer on our LAN, the side-by-side peer, and
 # where the host's KVM cannot run a Linux guest's user space (kvm-pvm), the
 # nested host of tests/nested.sh), DPDK's testpmd (a vhost-user back-end),

@@ -75,6 +75,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "console", required_argument, NULL, 'C' },
 		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -117,6 +118,11 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))
 				return fail("--console %s: give serial or virtio", optarg);
 			c->virtio_console = !strcmp(optarg, "virtio");
+			break;
+		case 'S':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return fail("--seccomp %s: give on or off", optarg);
+			c->seccomp_off = !strcmp(optarg, "off");
 			break;
 		case 'a': c->append = optarg; c->append_given = 1; break;
 		case 'q': c->quiet = 1; break;

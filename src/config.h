@@ -25,6 +25,7 @@ struct lg_config {
 	int virtio_console;                /* --console virtio */
 	int quiet;                         /* -q: hide the kernel's messages */
 	int append_given;                  /* -a was used */
+	int seccomp_off;                   /* --seccomp=off: no filters (debugging) */
 	int dashdash;                      /* "--" was given */
 	uint64_t mem_bytes;
 	int cpus;

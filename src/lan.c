@@ -204,6 +204,7 @@ static void serve(struct port *p)
 	struct ring *r = &p->ring[TXQ];
 	uint16_t old = r->vq.used_idx;
 	refill(p);
+	vq_turn(&r->vq);
 	for (int i = 0; i < BUDGET; i++) {
 		int rc = vq_pop(&r->vq, &chain);
 		if (rc == VQ_EMPTY) {

@@ -10,6 +10,7 @@
 #include "guest.h"
 #include "lan.h"
 #include "core/pvm.h"
+#include "core/sandbox.h"
 #include "core/vm.h"
 #include "hw/pci.h"
 #include "hw/platform.h"
@@ -45,6 +46,7 @@ static const char usage[] =
 	"      --net lan=NAME|tap[=IF]|user|vhost-user=PATH[,mac=MAC]  a virtio-net NIC\n"
 	"                      (repeatable; user takes ,hostfwd=tcp:[ADDR]:PORT-:PORT and ,restrict)\n"
 	"  -q, --quiet         no notes from lguest; the default guest: no kernel messages\n"
+	"      --seccomp=off   no system call filters (debugging)\n"
 	"  -h, --help          this text\n"
 	"The terminal is the guest's console: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A,\n"
 	"Ctrl-A h lists these.\n"
@@ -149,6 +151,7 @@ static void report_memory(void)
 static int run(int argc, char **argv)
 {
 	struct lg_config c;
+	close_range(3, ~0U, 0);         /* what we inherited is not the guest's */
 	int rc = config_parse(&c, argc, argv);
 	if (rc == 1) {
 		fputs(usage, stdout);
@@ -173,8 +176,9 @@ static int run(int argc, char **argv)
 	com1.on_room = console_room;
 	int console = c.virtio_console ? console_init(&vm, vcon_input, NULL)
 				       : console_init(&vm, com1_input, &com1);
-	if (console < 0 || vm_start(&vm) < 0)
+	if (console < 0 || sandbox_prepare(&vm, !c.seccomp_off, console_restore) < 0 || vm_start(&vm) < 0)
 		die(LG_EXIT_FAIL, "%s", lg_error);
+	sandbox_enter(SANDBOX_LOOP);
 	loop_run(&vm.loop);
 	vm_stop_vcpus(&vm);
 	console_restore();

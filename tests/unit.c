@@ -14,6 +14,8 @@
 #include "net/net.h"
 #include "util.h"
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -441,7 +443,7 @@ static void test_virtqueue(void)
 	d[1] = (struct ring){ 0x11000, 512, 3, 2 };
 	d[2] = (struct ring){ 0x12000, 1, 2, 0 };
 	CHECK(vq_pop(&vq, &c) == VQ_EMPTY);
-	CHECK(pop(&c, 0) == VQ_CHAIN && c.nout == 1 && c.nin == 2 && c.in_bytes == 513);
+	CHECK(pop(&c, 0) == VQ_CHAIN && c.nout == 1 && c.nin == 2 && c.bytes == 529);
 	CHECK(c.iov[0].iov_base == vq_ram.host + 0x10000 && c.iov[2].iov_len == 1);
 	vq_push(&vq, c.head, 513);
 	CHECK(used16()[1] == 1 && *(uint32_t *)(vq_ram.host + 0x3004) == 0 && *(uint32_t *)(vq_ram.host + 0x3008) == 513);
@@ -477,7 +479,7 @@ static void test_virtqueue(void)
 	d[5] = (struct ring){ 0x20000, 32, 4, 0 };
 	CHECK(pop(&c, 5) == VQ_BAD_CHAIN);
 	vq.indirect = true;
-	CHECK(pop(&c, 0) == VQ_CHAIN && c.in_bytes == 513);          /* still serving */
+	CHECK(pop(&c, 0) == VQ_CHAIN && c.bytes == 529);             /* still serving */
 	CHECK(pop(&c, 9) == VQ_BROKEN);                              /* head out of range */
 	vq_setup();
 	avail()[1] = 9;                                              /* 9 ahead of a queue of 8 */
@@ -513,7 +515,108 @@ static void test_virtqueue(void)
 	pop(&c, 0);
 	vq_push(&vq, 0, 0);
 	CHECK(vq_should_notify(&vq, old));
-	CHECK(*(uint16_t *)(vq_ram.host + 0x3004 + 8 * 8) == 2);     /* avail_event follows us */
+	/* avail_event: no kick wanted while chains wait; once the queue is found
+	 * empty, a kick past what it has seen. */
+	CHECK(*(uint16_t *)(vq_ram.host + 0x3004 + 8 * 8) == 0);
+	CHECK(vq_pop(&vq, &c) == VQ_EMPTY && *(uint16_t *)(vq_ram.host + 0x3004 + 8 * 8) == 2);
+	/* A turn's budget: small chains, VQ_TURN / VQ_CHAIN_COST of them ... */
+	vq_setup();
+	int n = 0;
+	for (; n < 1000; n++) {
+		offer(0);
+		if (vq_pop(&vq, &c) != VQ_CHAIN)
+			break;
+	}
+	CHECK(n == VQ_TURN / (VQ_CHAIN_COST + 16) + 1 && vq.more);
+	vq_turn(&vq);
+	CHECK(vq_pop(&vq, &c) == VQ_CHAIN && !vq.more);              /* the next turn goes on */
+	/* ... or one chain of 6 GiB (its length counted in 64 bits) */
+	ram_layout(&vq_ram, 16ULL << 30);                            /* buffers never touched */
+	for (int i = 0; i < 3; i++)
+		d[i] = (struct ring){ 0x100000, 0x80000000u, 2 | (i < 2), (uint16_t)(i + 1) };
+	vq_turn(&vq);
+	CHECK(pop(&c, 0) == VQ_CHAIN && c.bytes == 3 * 0x80000000ULL && vq.budget == 0);
+	CHECK(pop(&c, 0) == VQ_EMPTY && vq.more);
+	free(vq_ram.host);
+}
+
+/* EVENT_IDX from both sides at once: a driver thread publishes chains one
+ * or two at a time and kicks only when avail_event asks (the spec's
+ * vring_need_event, after a full fence); the device pops until empty, then
+ * waits for a kick.  If the driver has decided about everything it
+ * published, sent no kick, and chains still wait, a kick was lost. */
+static struct { _Atomic unsigned kicks, decided; } race;
+#define RACE_ROUNDS 20000
+
+static void *race_driver(void *unused)
+{
+	uint16_t *a = avail(), *u = used16();
+	(void)unused;
+	for (uint16_t idx = 0; idx != (uint16_t)RACE_ROUNDS;) {
+		while ((uint16_t)(idx - __atomic_load_n(&u[1], __ATOMIC_ACQUIRE)) >= 8)
+			sched_yield();          /* the ring is full */
+		a[2 + idx % 8] = 0;
+		__atomic_store_n(&a[1], ++idx, __ATOMIC_RELEASE);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		uint16_t event = __atomic_load_n(&u[2 + 4 * 8], __ATOMIC_ACQUIRE);
+		if ((uint16_t)(idx - event - 1) < 1)
+			race.kicks++;
+		race.decided = idx;
+	}
+	return NULL;
+}
+
+static unsigned race_once(void)
+{
+	static struct vq_chain c;
+	pthread_t t;
+	unsigned seen = 0, lost = 0;
+	memset(vq_ram.host, 0, 1 << 20);
+	vq_reset(&vq);
+	vq.size = 8, vq.desc_gpa = 0x1000, vq.avail_gpa = 0x2000, vq.used_gpa = 0x3000;
+	if (vq_start(&vq, &vq_ram, 256) < 0)
+		return 1;
+	vq.event_idx = true;
+	race.kicks = race.decided = 0;
+	desc()[0] = (struct ring){ 0x10000, 16, 0, 0 };
+	pthread_create(&t, NULL, race_driver, NULL);
+	for (uint16_t served = 0; served != (uint16_t)RACE_ROUNDS;) {
+		if (race.kicks == seen && !vq.more) {     /* more: our own kick */
+			unsigned decided = race.decided;     /* after its kick, if any */
+			uint16_t idx = __atomic_load_n(&avail()[1], __ATOMIC_ACQUIRE);
+			if (race.kicks != seen || (uint16_t)decided != idx || idx == vq.last_avail) {
+				sched_yield();
+				continue;
+			}
+			lost++;                 /* all decided, no kick, and chains wait */
+		}
+		seen = race.kicks;
+		vq_turn(&vq);
+		while (vq_pop(&vq, &c) == VQ_CHAIN) {
+			vq_push(&vq, c.head, 0);
+			served++;
+		}
+	}
+	pthread_join(t, NULL);
+	return lost;
+}
+
+/* The race needs both threads on a CPU at once: go on for a second. */
+static void test_event_idx_race(void)
+{
+	struct timespec t0, t;
+	unsigned lost = 0, runs = 0;
+	vq_ram.host = calloc(1, 1 << 20);
+	ram_layout(&vq_ram, 1 << 20);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		lost += race_once();
+		runs++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (!lost && (t.tv_sec - t0.tv_sec) * 1000000000L + t.tv_nsec - t0.tv_nsec < 1000000000L);
+	CHECK(lost == 0);
+	if (lost)
+		printf("unit: EVENT_IDX: %u kicks lost in %u rounds\n", lost, runs * RACE_ROUNDS);
 	free(vq_ram.host);
 }
 
@@ -690,6 +793,7 @@ int main(void)
 	test_frame();
 	test_net_spec();
 	test_end_status();
+	test_event_idx_race();
 	printf("unit: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
 }

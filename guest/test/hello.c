@@ -5,7 +5,8 @@
  *   term=1   set the alternate screen, mouse reporting and bracketed paste,
  *            hide the cursor, as a full-screen program would, and leave them
  *   panic=1  print a Linux kernel's panic report and hang, as a kernel
- *            without panic= does (panic=2: its first line only) */
+ *            without panic= does (panic=2: its first line only)
+ *   rtc=1    read the CMOS clock's seconds first ("rtc_seconds=0xNN", BCD) */
 #include "rt.h"
 
 static void hang(void)
@@ -17,6 +18,10 @@ static void hang(void)
 
 int main(void)
 {
+	if (rt_arg("rtc", 0)) {
+		outb(0x00, 0x70);
+		rt_printf("rtc_seconds=0x%x\n", inb(0x71));
+	}
 	for (u64 i = rt_arg("lines", 1); i; i--)
 		rt_puts("hello from the lguest test guest\n");
 	if (rt_arg("term", 0))

@@ -159,6 +159,12 @@ static void c_used_scribble(void) { vq->used->idx = 1234; vq->last_used = 1234; 
 static void c_hdr_short(void) { read_chain(); vq->desc[0].len = 8; go(0); }
 static void c_status_readonly(void) { read_chain(); vq->desc[2].flags = 0; go(0); }
 static void c_data_readonly(void) { chain(VIRTIO_BLK_T_IN, 0, (u64)data, 512, R); go(0); }
+static void c_write_data_writable(void)	/* sector 1's own pattern: the disk stays as it was */
+{
+	vblk_fill(data, 1, 1, 0);
+	chain(VIRTIO_BLK_T_OUT, 1, (u64)data, 512, W);
+	go(0);
+}
 static void c_sector_beyond_capacity(void) { chain(0, capacity + 10, (u64)data, 512, W); go(0); }
 static void c_sector_straddles_end(void) { chain(0, capacity - 1, (u64)data, 1024, W); go(0); }
 static void c_sector_overflow(void) { chain(0, 1ULL << 63, (u64)data, 512, W); go(0); }
@@ -173,6 +179,8 @@ static void c_write_ro_disk(void)
 
 static void c_reset_inflight(void)
 {
+	for (int i = 0; i < 160; i++)	/* the device's io_uring wraps first: no stale slot may fool it */
+		vblk_request(&blk, VIRTIO_BLK_T_IN, 0, data, 512);
 	for (int i = 0; i < 32; i++) {
 		static struct virtio_blk_req h[32];
 		static volatile u8 s[32];
@@ -185,8 +193,20 @@ static void c_reset_inflight(void)
 		virtq_add(vq, b, 3, 0);
 	}
 	notify();
-	virtio_set_status(&blk, 0);
-	rt_printf("hostile case=%s in_flight=32 used_before_reset=%u\n", name, vq->used->idx);
+	for (u64 t0 = rdtsc(); rdtsc() - t0 < rt_arg("delay", 100000);)
+		cpu_relax();		/* let the device start them */
+	u16 used = vq->used->idx;
+	virtio_reset(&blk);		/* status 0: the buffers are ours again */
+	volatile u64 *buf = (volatile u64 *)BUF_MEM;
+	for (u32 i = 0; i < 32 * 65536 / 8; i++)
+		buf[i] = 0;
+	for (u64 t0 = rdtsc(); rdtsc() - t0 < WAIT / 10;)
+		cpu_relax();		/* anything still in flight lands now */
+	u32 dirty = 0;
+	for (u32 i = 0; i < 32 * 65536 / 8; i++)
+		dirty += buf[i] != 0;
+	rt_printf("hostile case=%s in_flight=32 used_before_reset=%u status=0x%x buffers_after_reset=%s dirty_words=%u\n",
+		  name, used, virtio_status(&blk), dirty ? "dirty" : "zero", dirty);
 }
 
 /* --- notifications --- */
@@ -424,6 +444,20 @@ static void c_msix_table_beyond(void)
 	rt_printf("hostile case=%s entry=%u before=0x%x after=0x%x\n", name, blk.msix_size,
 		  before, e[2]);
 }
+/* 8-byte accesses to the table (PCI allows them): entry 1, kept masked. */
+static void c_msix_qword(void)
+{
+	if (!blk.msix_table) {
+		rt_printf("hostile case=%s skipped=1\n", name);
+		return;
+	}
+	volatile u64 *e = (volatile u64 *)(blk.msix_table + 4);
+	e[0] = 0xfee01000ULL;
+	e[1] = 1ULL << 32 | 0x43;
+	u64 addr = e[0], data_ctrl = e[1];
+	rt_printf("hostile case=%s addr=0x%lx data_ctrl=0x%lx qword=%s\n", name, addr, data_ctrl,
+		  addr == 0xfee01000ULL && data_ctrl == (1ULL << 32 | 0x43) ? "ok" : "refused");
+}
 static void c_msix_pba_write(void)
 {
 	if (!blk.msix_pba) {
@@ -562,6 +596,7 @@ static const struct hcase {
 	{ "notify_storm", c_notify_storm, 0 },
 	{ "msix_table_beyond", c_msix_table_beyond, 0 },
 	{ "msix_pba_write", c_msix_pba_write, 0 },
+	{ "msix_qword", c_msix_qword, 0 },
 	{ "msix_bad_vector", c_msix_bad_vector, 0 },
 	{ "msix_bad_address", c_msix_bad_address, MSIX },
 	{ "common_cfg_odd", c_common_cfg_odd, 0 },
@@ -575,6 +610,7 @@ static const struct hcase {
 	{ "hdr_short", c_hdr_short, 0 },
 	{ "status_readonly", c_status_readonly, 0 },
 	{ "data_readonly", c_data_readonly, 0 },
+	{ "write_data_writable", c_write_data_writable, 0 },
 	{ "sector_beyond_capacity", c_sector_beyond_capacity, 0 },
 	{ "sector_straddles_end", c_sector_straddles_end, 0 },
 	{ "sector_overflow", c_sector_overflow, 0 },

@@ -7,7 +7,8 @@
  * keep Linux off XSAVE, SMAP and friends, and completing in user space the
  * few instructions Linux still meets: int3 (inject #BP past it), clac/stac
  * (flip RFLAGS.AC), fwait (nothing to wait for) and ldmxcsr (load MXCSR
- * through KVM_SET_FPU).  Anything else stays a crash, as it should. */
+ * through the XSAVE state, or #GP).  Anything else stays a crash, as it
+ * should. */
 #include "pvm.h"
 #include "vm.h"
 #include <stdatomic.h>
@@ -19,7 +20,10 @@ static atomic_ulong completed;
 
 bool pvm_host(void)
 {
-	return access("/sys/module/kvm_pvm", F_OK) == 0;
+	static int pvm = -1;          /* asked first by main, before any vCPU runs */
+	if (pvm < 0)
+		pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
+	return pvm;
 }
 
 const char *pvm_linux_params(void)
@@ -111,33 +115,41 @@ static bool modrm_addr(const uint8_t *c, unsigned rex, const struct kvm_regs *g,
 	return true;
 }
 
-static bool ldmxcsr(struct vcpu *v, const uint8_t *c, unsigned pre, unsigned rex,
-		    struct kvm_regs *g, unsigned *len)
-{
-	uint64_t addr;
-	unsigned mlen;
-	uint32_t mxcsr;
-	struct kvm_fpu fpu;
-	if (!modrm_addr(c + pre + 2, rex, g, g->rip + pre + 2, &addr, &mlen))
-		return false;
-	if (!read_linear(v, addr, (uint8_t *)&mxcsr, 4) || ioctl(v->fd, KVM_GET_FPU, &fpu) < 0)
-		return false;
-	fpu.mxcsr = mxcsr;
-	if (ioctl(v->fd, KVM_SET_FPU, &fpu) < 0)
-		return false;
-	*len = pre + 2 + mlen;
-	return true;
-}
-
-static bool inject_bp(struct vcpu *v)
+/* #BP (3), or #GP(0) (13), raised at the instruction the guest sees next. */
+static bool inject(struct vcpu *v, uint8_t nr)
 {
 	struct kvm_vcpu_events ev;
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return false;
 	ev.exception.injected = 1;
-	ev.exception.nr = 3;
-	ev.exception.has_error_code = 0;
+	ev.exception.nr = nr;
+	ev.exception.has_error_code = nr == 13;
+	ev.exception.error_code = 0;
 	return ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) == 0;
+}
+
+/* MXCSR lives in the XSAVE image (legacy area: MXCSR at 24, the bits this
+ * CPU allows at 28); KVM_SET_FPU's copy is not loaded on this host.  A
+ * reserved bit is #GP, with nothing loaded and RIP left on the instruction. */
+static bool ldmxcsr(struct vcpu *v, const uint8_t *c, unsigned pre, unsigned rex,
+		    struct kvm_regs *g, unsigned *len)
+{
+	struct kvm_xsave xs;
+	uint64_t addr;
+	unsigned mlen;
+	uint32_t mxcsr, mask;
+	if (!modrm_addr(c + pre + 2, rex, g, g->rip + pre + 2, &addr, &mlen))
+		return false;
+	if (!read_linear(v, addr, (uint8_t *)&mxcsr, 4) || ioctl(v->fd, KVM_GET_XSAVE, &xs) < 0)
+		return false;
+	memcpy(&mask, (uint8_t *)xs.region + 28, 4);
+	if (mxcsr & ~(mask ? mask : 0xffbf))
+		return inject(v, 13);               /* *len stays 0 */
+	memcpy((uint8_t *)xs.region + 24, &mxcsr, 4);
+	if (ioctl(v->fd, KVM_SET_XSAVE, &xs) < 0)
+		return false;
+	*len = pre + 2 + mlen;
+	return true;
 }
 
 bool pvm_complete(struct vcpu *v)
@@ -159,7 +171,7 @@ bool pvm_complete(struct vcpu *v)
 	}
 	if (c[0] == 0xcc) {                                     /* int3 */
 		g.rip += 1;
-		if (ioctl(v->fd, KVM_SET_REGS, &g) < 0 || !inject_bp(v))
+		if (ioctl(v->fd, KVM_SET_REGS, &g) < 0 || !inject(v, 3))
 			return false;
 		atomic_fetch_add(&completed, 1);
 		return true;

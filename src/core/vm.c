@@ -7,6 +7,7 @@
 #include "vm.h"
 #include "irq.h"
 #include "pvm.h"
+#include "sandbox.h"
 #include "../util.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -165,6 +166,7 @@ static bool handle_exit(struct vcpu *v)
 static void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
+	sandbox_enter(SANDBOX_VCPU);
 	while (!atomic_load(&v->vm->ending)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN)

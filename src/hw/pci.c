@@ -7,7 +7,8 @@
  * as firmware would, in the hole below 4 GiB that the e820 map leaves free.
  * A guest may size and move the BAR the standard way; MMIO in the window
  * goes to whichever device's BAR holds the address right now.  INTx is
- * wired INTA -> IOAPIC pin 16 + slot % 8 (the MP table says so); MSI-X
+ * wired INTA -> IOAPIC pin 16 + slot % 8 (the MP table says so), so slots
+ * s and s+8 share a line: it is up while either asserts.  MSI-X
  * (virtio/pci.c) is what Linux uses. */
 #include "pci.h"
 #include "../core/bus.h"
@@ -55,6 +56,7 @@ int pci_add(struct pci_bus *bus, struct pci_dev *d, uint16_t vendor, uint16_t de
 	d->cfg[0x3d] = 1;                                         /* INTA */
 	d->slot = slot;
 	d->vm = bus->vm;
+	d->bus = bus;
 	d->bar_size = bar_size;
 	if (bar_size) {
 		uint64_t a = (bus->next_bar + bar_size - 1) & ~(bar_size - 1);
@@ -85,9 +87,15 @@ unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len)
 
 void pci_intx(struct pci_dev *d, int level)
 {
-	if (pci_cfg16(d, PCI_COMMAND) & PCI_CMD_INTX_DISABLE)
-		level = 0;
-	irq_line(d->vm, (unsigned)PCI_INTX_GSI(d->slot), level);
+	unsigned *count = &d->bus->intx_count[d->slot % 8];
+	level = level && !(pci_cfg16(d, PCI_COMMAND) & PCI_CMD_INTX_DISABLE);
+	pthread_mutex_lock(&d->bus->intx_lock);
+	if (level != d->intx) {
+		d->intx = level;
+		*count = level ? *count + 1 : *count - 1;
+		irq_line(d->vm, (unsigned)PCI_INTX_GSI(d->slot), *count > 0);
+	}
+	pthread_mutex_unlock(&d->bus->intx_lock);
 }
 
 /* The BAR registers: a write of all ones asks the size (the guest reads
@@ -181,6 +189,7 @@ int pci_init(struct pci_bus *bus, struct vm *vm)
 {
 	memset(bus, 0, sizeof(*bus));
 	pthread_mutex_init(&bus->lock, NULL);
+	pthread_mutex_init(&bus->intx_lock, NULL);
 	bus->vm = vm;
 	bus->next_bar = PCI_MMIO_BASE;
 	ids(&bus->host_bridge, 0x8086, 0x1237, 0x060000);          /* a 440FX host bridge */

@@ -36,6 +36,8 @@ struct pci_dev {
 	int slot;
 	unsigned cap_last, cap_next;  /* capability list: last entry, free space */
 	struct vm *vm;
+	struct pci_bus *bus;
+	int intx;                     /* our INTx is asserted */
 };
 
 struct pci_bus {
@@ -45,6 +47,8 @@ struct pci_bus {
 	struct pci_dev *slot[PCI_MAX_SLOTS];
 	struct pci_dev host_bridge;
 	uint64_t next_bar;
+	pthread_mutex_t intx_lock;   /* a line is up while any of its devices asserts */
+	unsigned intx_count[8];
 };
 
 /* The host bridge, conf1 ports 0xCF8-0xCFF and the BAR window. */
@@ -54,7 +58,8 @@ int pci_add(struct pci_bus *bus, struct pci_dev *d, uint16_t vendor, uint16_t de
 	    uint32_t class_code, uint16_t subsys, uint64_t bar_size);
 /* Append a capability of len bytes (id first); returns its offset. */
 unsigned pci_add_cap(struct pci_dev *d, const uint8_t *cap, unsigned len);
-/* Pull the device's INTx line (INTA, routed to PCI_INTX_GSI(slot)). */
+/* Assert or deassert the device's INTx (INTA, routed to PCI_INTX_GSI(slot),
+ * a line slot s shares with s+8). */
 void pci_intx(struct pci_dev *d, int level);
 
 static inline uint16_t pci_cfg16(const struct pci_dev *d, unsigned off)

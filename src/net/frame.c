@@ -137,7 +137,7 @@ static int put(struct net_rx *rx, int n)
 			vq_push(rx->vq, chains[k].head, 0);
 			return no_room(rx, k, true);
 		}
-		room += chains[k++].in_bytes;
+		room += chains[k++].bytes;
 	}
 	((struct virtio_net_hdr *)parts[0].iov_base)->num_buffers = (uint16_t)k;
 	for (unsigned i = 0; i < k; i++) {
@@ -260,6 +260,7 @@ int frame_deliver(struct net_rx *rx, const struct iovec *src, int nsrc)
 {
 	struct virtio_net_hdr h;
 	size_t total = iov_size(src, nsrc);
+	vq_turn(rx->vq);                /* a frame takes what it needs of the queue */
 	if (total < NET_HDR_LEN + 14 || total > NET_HDR_LEN + NET_MAX_FRAME)
 		return -2;
 	iov_copy(&(struct iovec){ &h, sizeof(h) }, 1, 0, src, nsrc, 0, NET_HDR_LEN);

@@ -35,6 +35,7 @@ enum { S_OK = 0, S_IOERR = 1, S_UNSUPP = 2 };
 #define F_WRITE_ZEROES (1ULL << 14)
 #define BLK_QD 64
 #define MAX_DISCARD_SECTORS (1u << 22)
+#define BLK_MAX_IO (1u << 30)      /* bytes one read or write may move: fits the used length */
 #define SERIAL_LEN 20
 
 struct blk_req {
@@ -135,15 +136,15 @@ static int prep(struct blk *b, struct blk_req *r, uint32_t type, uint64_t sector
 	io_uring_prep_nop(sqe);                 /* replaced below, or a harmless no-op */
 	io_uring_sqe_set_data(sqe, NULL);
 	switch (type) {
-	case T_IN:
-		if (!in_range(b, sector, in_len))
+	case T_IN:                              /* data: device-writable only */
+		if (nout || in_len > BLK_MAX_IO || !in_range(b, sector, in_len))
 			return -1;
 		io_uring_prep_readv(sqe, b->fd, in, nin, sector * 512);
 		r->written += (uint32_t)in_len;
 		r->expect = in_len;
 		break;
-	case T_OUT:
-		if (b->ro || !in_range(b, sector, out_len))
+	case T_OUT:                             /* data: device-readable only */
+		if (b->ro || nin || out_len > BLK_MAX_IO || !in_range(b, sector, out_len))
 			return -1;
 		io_uring_prep_writev(sqe, b->fd, out, nout, sector * 512);
 		r->expect = out_len;
@@ -223,6 +224,20 @@ static void kick(struct virtio_dev *d, unsigned q)
 	virtio_used(d, q, old);
 }
 
+/* One completion: finish its request, unless a reset voided it. */
+static void complete(struct blk *b, struct io_uring_cqe *cqe)
+{
+	struct blk_req *r = io_uring_cqe_get_data(cqe);
+	if (r) {
+		bool bad = cqe->res < 0 || (r->expect && (uint64_t)cqe->res != r->expect);
+		if (r->gen == b->gen && b->vdev.vq[0].enabled)
+			finish(b, r, bad ? S_IOERR : S_OK);
+		r->busy = false;
+		b->inflight--;
+	}
+	io_uring_cqe_seen(&b->ring, cqe);
+}
+
 /* io_uring's eventfd: requests have finished. */
 static void on_complete(void *opaque, int fd, uint32_t events)
 {
@@ -234,28 +249,31 @@ static void on_complete(void *opaque, int fd, uint32_t events)
 		return;
 	pthread_mutex_lock(&b->vdev.lock);
 	uint16_t old = b->vdev.vq[0].used_idx;
-	while (io_uring_peek_cqe(&b->ring, &cqe) == 0) {
-		struct blk_req *r = io_uring_cqe_get_data(cqe);
-		if (r) {
-			bool bad = cqe->res < 0 || (r->expect && (uint64_t)cqe->res != r->expect);
-			if (r->gen == b->gen && b->vdev.vq[0].enabled)
-				finish(b, r, bad ? S_IOERR : S_OK);
-			r->busy = false;
-			b->inflight--;
-		}
-		io_uring_cqe_seen(&b->ring, cqe);
-	}
+	while (io_uring_peek_cqe(&b->ring, &cqe) == 0)
+		complete(b, cqe);
 	if (virtio_ready(&b->vdev) && b->vdev.vq[0].enabled) {
 		virtio_used(&b->vdev, 0, old);
-		kick(&b->vdev, 0);                  /* requests that waited for a slot */
+		virtio_serve(&b->vdev, 0);          /* requests that waited for a slot */
 	}
 	pthread_mutex_unlock(&b->vdev.lock);
 }
 
+/* The driver may reuse its buffers once status reads 0, so nothing may
+ * land in them after that: cancel what has not started, wait for the rest
+ * (on the vCPU thread that reset us, as a real disk's reset takes time). */
 static void reset(struct virtio_dev *d)
 {
 	struct blk *b = d->opaque;
-	b->gen++;                                   /* in-flight requests: dropped */
+	struct io_uring_cqe *cqe;
+	struct io_uring_sqe *sqe = b->inflight ? io_uring_get_sqe(&b->ring) : NULL;
+	b->gen++;                                   /* in-flight requests: void */
+	if (sqe) {
+		io_uring_prep_cancel(sqe, NULL, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data(sqe, NULL);   /* the slot's last user_data: not ours */
+		io_uring_submit(&b->ring);
+	}
+	while (b->inflight && io_uring_wait_cqe(&b->ring, &cqe) == 0)
+		complete(b, cqe);
 }
 
 static void config(struct virtio_dev *d, unsigned off, uint8_t *data, unsigned len, bool is_write)

@@ -4,12 +4,14 @@
  * write it straight to our stdout.  Queue 0 (receive) holds empty buffers
  * the driver posted; bytes typed at the terminal (console.c) wait in a
  * small FIFO until there is a buffer to put them in.  One port, no
- * multiport: that is all hvc0 needs. */
+ * multiport: that is all hvc0 needs.  We print at most VCON_CHAIN_MAX bytes
+ * of one chain: Linux's hvc sends far less, a hostile driver far more. */
 #include "devices.h"
 #include "virtio.h"
 #include "../core/vm.h"
 
 #define FIFO 4096
+#define VCON_CHAIN_MAX (64u << 10)    /* what we print of one chain, at most */
 
 static struct {
 	struct virtio_dev vdev;
@@ -25,8 +27,6 @@ static void fill_rx(struct virtio_dev *d)
 {
 	struct virtqueue *vq = &d->vq[0];
 	uint16_t old = vq->used_idx;
-	if (!virtio_ready(d) || !vq->enabled)
-		return;                 /* typed before the driver is up: wait */
 	while (con.count) {
 		int rc = vq_pop(vq, &con.c);
 		if (rc == VQ_EMPTY)
@@ -59,8 +59,12 @@ static void transmit(struct virtio_dev *d)
 			virtio_broken(d);
 			break;
 		}
-		for (unsigned i = 0; rc == VQ_CHAIN && i < con.c.nout; i++)
-			con.out(con.c.iov[i].iov_base, con.c.iov[i].iov_len);
+		size_t left = VCON_CHAIN_MAX;
+		for (unsigned i = 0; rc == VQ_CHAIN && i < con.c.nout && left; i++) {
+			size_t k = con.c.iov[i].iov_len < left ? con.c.iov[i].iov_len : left;
+			con.out(con.c.iov[i].iov_base, k);
+			left -= k;
+		}
 		vq_push(vq, con.c.head, 0);
 	}
 	virtio_used(d, 1, old);
@@ -93,7 +97,7 @@ unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len)
 	unsigned n = 0;
 	for (; n < len && con.count < FIFO; n++, con.count++)
 		con.fifo[(con.head + con.count) % FIFO] = buf[n];
-	fill_rx(&con.vdev);
+	virtio_serve(&con.vdev, 0);      /* typed before the driver is up: waits */
 	pthread_mutex_unlock(&con.vdev.lock);
 	return n;
 }

@@ -132,6 +132,11 @@ static void msix_unmasked(struct virtio_dev *d)
 static void msix_table(struct virtio_dev *d, uint64_t off, uint8_t *data, unsigned len, bool is_write)
 {
 	unsigned v = (unsigned)off / 16, w = (unsigned)(off % 16) / 4;
+	if (len == 8 && off % 8 == 0) {            /* PCI allows a QWORD: two DWORDs */
+		msix_table(d, off, data, 4, is_write);
+		msix_table(d, off + 4, data + 4, 4, is_write);
+		return;
+	}
 	if (v >= VIRTIO_MAX_VECTORS || len != 4 || off % 4) {
 		if (!is_write)
 			memset(data, 0xff, len);
@@ -356,6 +361,17 @@ static void cfg_written(struct pci_dev *p, unsigned off, unsigned len)
 	}
 }
 
+void virtio_serve(struct virtio_dev *d, unsigned q)
+{
+	struct virtqueue *vq = &d->vq[q];
+	if (!virtio_ready(d) || !vq->enabled)
+		return;
+	vq_turn(vq);
+	d->ops->kick(d, q);
+	if (vq->more)                   /* our own kick: back after the others */
+		kick_now(d, q);
+}
+
 static void on_kick(void *opaque, int fd, uint32_t events)
 {
 	struct virtio_dev *d = opaque;
@@ -367,8 +383,7 @@ static void on_kick(void *opaque, int fd, uint32_t events)
 		if (d->kick_efd[q] != fd)
 			continue;
 		pthread_mutex_lock(&d->lock);
-		if (virtio_ready(d) && d->vq[q].enabled)
-			d->ops->kick(d, q);
+		virtio_serve(d, q);
 		pthread_mutex_unlock(&d->lock);
 	}
 }

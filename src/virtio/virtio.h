@@ -50,6 +50,9 @@ int virtio_pci_add(struct virtio_dev *d, struct pci_bus *bus, struct vm *vm,
 		   const struct virtio_ops *ops, void *opaque);
 /* Is the driver done setting up, and the device not broken? */
 bool virtio_ready(const struct virtio_dev *d);
+/* Serve queue q for one turn of the loop (d->lock held): the device's
+ * kick(), and if chains are left, a kick of our own to come back later. */
+void virtio_serve(struct virtio_dev *d, unsigned q);
 /* After pushing to queue q (old = used index before): interrupt the
  * driver if it wants one. */
 void virtio_used(struct virtio_dev *d, unsigned q, uint16_t old);

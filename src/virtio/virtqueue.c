@@ -57,7 +57,14 @@ int vq_start(struct virtqueue *vq, const struct guest_ram *ram, uint16_t max_siz
 		return -1;
 	vq->last_avail = 0;
 	vq->used_idx = 0;
+	vq_turn(vq);
 	return 0;
+}
+
+void vq_turn(struct virtqueue *vq)
+{
+	vq->budget = VQ_TURN;
+	vq->more = false;
 }
 
 /* The guest may rewrite the ring while we read it: one load per field. */
@@ -74,12 +81,11 @@ static bool add_buf(struct vq_chain *c, const struct vring_desc *d, const struct
 	if (!(d->flags & VRING_DESC_F_WRITE) && c->nin)
 		return false;           /* readable after writable: not allowed */
 	c->iov[c->nout + c->nin] = (struct iovec){ p, d->len };
-	if (d->flags & VRING_DESC_F_WRITE) {
+	c->bytes += d->len;
+	if (d->flags & VRING_DESC_F_WRITE)
 		c->nin++;
-		c->in_bytes += d->len;
-	} else {
+	else
 		c->nout++;
-	}
 	return true;
 }
 
@@ -118,26 +124,43 @@ static int walk(struct virtqueue *vq, struct vq_chain *c)
 	}
 }
 
+/* How many chains wait.  With EVENT_IDX, before we call the queue empty we
+ * ask to be kicked past here (avail_event) and look again: the fence keeps
+ * the load from passing the store, or a kick could fall between the two. */
+static uint16_t pending(struct virtqueue *vq)
+{
+	uint16_t n = (uint16_t)(load16(&vq->avail->idx) - vq->last_avail);
+	if (n || !vq->event_idx)
+		return n;
+	__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return (uint16_t)(load16(&vq->avail->idx) - vq->last_avail);
+}
+
 int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 {
 	if (!vq->avail)                 /* not started: the driver hasn't set it up */
 		return VQ_EMPTY;
-	uint16_t avail_idx = load16(&vq->avail->idx);
-	uint16_t pending = (uint16_t)(avail_idx - vq->last_avail);
-	if (pending == 0)
+	uint16_t n = pending(vq);
+	if (n == 0)
 		return VQ_EMPTY;
-	if (pending > vq->size)
+	if (n > vq->size)
 		return VQ_BROKEN;
+	if (!vq->budget) {              /* this turn is over; the loop comes back */
+		vq->more = true;
+		return VQ_EMPTY;
+	}
 	uint16_t head = load16(&vq->avail->ring[vq->last_avail % vq->size]);
-	vq->last_avail++;
-	if (vq->event_idx)          /* avail_event: kick us when you pass this */
-		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELEASE);
+	vq->last_avail++;               /* (no kick wanted while there is more: see pending()) */
 	if (head >= vq->size)
 		return VQ_BROKEN;
 	c->head = head;
 	c->nout = c->nin = 0;
-	c->in_bytes = 0;
-	return walk(vq, c);
+	c->bytes = 0;
+	int rc = walk(vq, c);
+	uint64_t cost = VQ_CHAIN_COST + c->bytes;
+	vq->budget = cost < vq->budget ? vq->budget - (uint32_t)cost : 0;
+	return rc;
 }
 
 uint16_t vq_ram_used_idx(const struct virtqueue *vq)
@@ -147,7 +170,7 @@ uint16_t vq_ram_used_idx(const struct virtqueue *vq)
 
 bool vq_has_avail(struct virtqueue *vq)
 {
-	return vq->avail && load16(&vq->avail->idx) != vq->last_avail;
+	return vq->avail && pending(vq) != 0;       /* none: kick us when there are */
 }
 
 void vq_unpop(struct virtqueue *vq, uint16_t n)

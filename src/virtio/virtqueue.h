@@ -7,6 +7,11 @@
 
 #define VQ_MAX_SIZE 256          /* the largest queue we offer */
 #define VQ_MAX_SEG  256          /* buffers in one chain, indirect included */
+/* One turn of the event loop serves a queue up to VQ_TURN bytes, each chain
+ * counting VQ_CHAIN_COST more than its buffers; the rest waits for the next
+ * turn, after the other devices, the terminal and signals had theirs. */
+#define VQ_TURN       (1u << 20)
+#define VQ_CHAIN_COST (16u << 10)
 
 /* One split virtqueue (virtio 1.2, 2.7).  The driver owns desc and avail,
  * we own used; all three live in guest RAM. */
@@ -22,6 +27,8 @@ struct virtqueue {
 	uint16_t last_avail;            /* next avail entry to look at */
 	uint16_t used_idx;              /* our copy of used->idx */
 	bool event_idx, indirect;       /* negotiated features */
+	uint32_t budget;                /* left of this turn's VQ_TURN */
+	bool more;                      /* the turn ended with chains waiting */
 	const struct guest_ram *ram;
 };
 
@@ -30,7 +37,7 @@ struct virtqueue {
 struct vq_chain {
 	uint16_t head;
 	unsigned nout, nin;
-	uint32_t in_bytes;
+	uint64_t bytes;                 /* all its buffers, both ways */
 	struct iovec iov[VQ_MAX_SEG];
 };
 
@@ -40,14 +47,18 @@ enum { VQ_EMPTY = 0, VQ_CHAIN = 1, VQ_BAD_CHAIN = -1, VQ_BROKEN = -2 };
  * start serving; -1 if they are unusable. */
 int vq_start(struct virtqueue *vq, const struct guest_ram *ram, uint16_t max_size);
 void vq_reset(struct virtqueue *vq);
+/* A new turn: a full budget, nothing left over yet. */
+void vq_turn(struct virtqueue *vq);
 /* Take the next available chain.  VQ_CHAIN: c filled in.  VQ_BAD_CHAIN:
  * the chain at c->head breaks a rule and must be returned as used with
  * length 0 (the queue goes on).  VQ_BROKEN: the driver broke the ring
- * itself; the device needs a reset.  VQ_EMPTY: nothing to do. */
+ * itself; the device needs a reset.  VQ_EMPTY: nothing to do, or this
+ * turn's budget is spent (then vq->more is set). */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
 /* The used index in guest RAM: where another back-end left the queue. */
 uint16_t vq_ram_used_idx(const struct virtqueue *vq);
-/* Has the driver made a chain available that we did not pop yet? */
+/* Has the driver made a chain available that we did not pop yet?  When not,
+ * it is asked (avail_event) to kick us when it does. */
 bool vq_has_avail(struct virtqueue *vq);
 /* Put back the last n chains popped, untouched: they come again. */
 void vq_unpop(struct virtqueue *vq, uint16_t n);

@@ -11,12 +11,15 @@
  * second until it is back. */
 #include "devices.h"
 #include "virtio.h"
+#include "../core/sandbox.h"
 #include "../core/vm.h"
 #include "../net/frame.h"
 #include "../net/net.h"
 #include "../net/vhost_user.h"
 #include "../util.h"
 #include <errno.h>
+#include <linux/if_tun.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +44,7 @@ struct net {
 	int timer;                     /* vhost-user: call again while it is gone */
 	int relay[2];                  /* vhost-user: call eventfds for INTx */
 	int err;                       /* vhost-user: the back-end found a ring broken */
+	char path[108];                /* vhost-user: the back-end's socket */
 	uint64_t be_features;
 	struct user_net *user;
 	uint64_t tx_frames, tx_bytes, tx_drops;
@@ -253,10 +257,7 @@ static int vhost_connect(struct net *n)
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	const char *what = n->spec.kind == NET_LAN ? "lan" : "vhost-user";
 	uint64_t f;
-	if (n->spec.kind == NET_LAN)
-		lan_path(n->spec.arg, a.sun_path, sizeof(a.sun_path), 0);
-	else if (snprintf(a.sun_path, sizeof(a.sun_path), "%s", n->spec.arg) >= (int)sizeof(a.sun_path))
-		return fail("--net vhost-user=%s: the path is too long for a socket", n->spec.arg);
+	memcpy(a.sun_path, n->path, sizeof(a.sun_path));
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		int e = errno;
@@ -345,6 +346,9 @@ static void on_relay(void *opaque, int fd, uint32_t events)
  * and with a MAC of our choosing, move on from one that is taken. */
 static int vhost_setup(struct net *n, struct vm *vm, int index)
 {
+	if (n->spec.kind == NET_LAN ? lan_path(n->spec.arg, n->path, sizeof(n->path), 0) < 0 :
+	    snprintf(n->path, sizeof(n->path), "%s", n->spec.arg) >= (int)sizeof(n->path))
+		return fail("--net %s: the socket's path is too long", n->spec.arg);
 	int s = vhost_connect(n);
 	if (s == -1 && n->spec.kind == NET_LAN && lan_spawn(n->spec.arg) == 0)
 		s = vhost_connect(n);
@@ -384,6 +388,34 @@ static const struct virtio_ops vhost_ops = {
 	.features = BASE_FEATURES | NET_F_OFFLOADS,
 };
 
+/* What each back-end adds to the sandbox's rules (core/sandbox.c): the
+ * vhost-user messages (a status write on a vCPU thread starts or stops the
+ * back-end; the loop calls again when it is gone), TAP's offloads, and
+ * libslirp, whose sockets are the guest's connections. */
+static void sandbox_rules(enum net_kind kind)
+{
+	static const int vhost_both[] = { SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(poll),
+					  SCMP_SYS(close), SCMP_SYS(timerfd_settime) };
+	static const int vhost_loop[] = { SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(recvfrom) };
+	static const int tap[] = { SCMP_SYS(writev) };
+	static const int user[] = { SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
+		SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(setsockopt), SCMP_SYS(getsockopt),
+		SCMP_SYS(getsockname), SCMP_SYS(getpeername), SCMP_SYS(sendto), SCMP_SYS(recvfrom),
+		SCMP_SYS(sendmsg), SCMP_SYS(recvmsg), SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(poll),
+		SCMP_SYS(fcntl), SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
+		SCMP_SYS(lseek) };
+	const unsigned V = 1u << SANDBOX_VCPU, L = 1u << SANDBOX_LOOP;
+	if (kind == NET_LAN || kind == NET_VHOST) {
+		sandbox_allow(V | L, vhost_both, ARRAY_SIZE(vhost_both));
+		sandbox_allow(L, vhost_loop, ARRAY_SIZE(vhost_loop));
+	} else if (kind == NET_TAP) {
+		sandbox_allow(L, tap, ARRAY_SIZE(tap));
+		sandbox_allow_ioctl(V, TUNSETOFFLOAD);
+	} else {
+		sandbox_allow(L, user, ARRAY_SIZE(user));
+	}
+}
+
 int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index)
 {
 	struct net *n = calloc(1, sizeof(*n));
@@ -397,6 +429,7 @@ int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index)
 	n->cfg[10] = 1500 & 0xff, n->cfg[11] = 1500 >> 8;          /* mtu */
 	n->fd = -1;
 	bool vhost = n->spec.kind == NET_LAN || n->spec.kind == NET_VHOST;
+	sandbox_rules(n->spec.kind);
 	if (virtio_pci_add(&n->vdev, bus, vm, vhost ? &vhost_ops : &ops, n) < 0)
 		return -1;
 	nics[nnics++] = n;

@@ -3,7 +3,7 @@
 _lguest()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} w
-	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console --net -q --quiet -h --help"
+	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console --net --seccomp -q --quiet -h --help"
 	COMPREPLY=()
 	if [ "$COMP_CWORD" = 1 ]; then
 		COMPREPLY=($(compgen -W "run lan --help --version" -- "$cur"))
@@ -16,6 +16,7 @@ _lguest()
 	case $prev in
 	--console) COMPREPLY=($(compgen -W "serial virtio" -- "$cur")); return ;;
 	--net) COMPREPLY=($(compgen -W "lan= tap user vhost-user=" -- "$cur")); compopt -o nospace; return ;;
+	--seccomp) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
 	-m | --memory | -c | --cpus | -a | --append) return ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -57,7 +57,8 @@ static const char usage[] =
 	"  123  the guest kernel panicked (Ctrl-A x or a reset after a panic too)\n"
 	"  125  lguest could not run the guest: a usage mistake, a missing or unusable\n"
 	"       file, no /dev/kvm, a failure of the host (one line on stderr)\n"
-	"128+N  signal N ended lguest (SIGTERM 143, SIGINT 130, SIGHUP 129, SIGQUIT 131)\n"
+	"128+N  signal N ended lguest (SIGTERM 143, SIGINT 130, SIGHUP 129, SIGQUIT 131;\n"
+	"       159: a system call lguest's seccomp filter forbids, named on stderr)\n"
 	"Environment: LGUEST_GUEST_DIR, where the default guest is (vmlinux and\n"
 	"initramfs.cpio); LGUEST_REPORT=1, memory and device counts on stderr at exit.\n";
 

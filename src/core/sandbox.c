@@ -48,6 +48,8 @@ static const struct rule {
 	SYS(read, V | L), SYS(write, V | L), SYS(futex, V | L), SYS(io_uring_enter, V | L),
 	SYS(epoll_wait, L), SYS(epoll_pwait, L), SYS(getrandom, L),
 	SYS(epoll_ctl, V | L),                                       /* stdin again, once COM1 drained */
+	SYS(poll, V | L), SYS(timerfd_settime, V | L),               /* guest output: a full pipe; the watch's timer */
+	IOCTL(TIOCGPGRP, V | L), SYS(getpgrp, V | L),              /* are we the terminal's foreground? */
 	/* what the C library does for us: memory, threads, signals, the end */
 	NOEXEC(mmap, V | L), NOEXEC(mprotect, V | L), SYS(munmap, V | L), SYS(madvise, V | L),
 	SYS(brk, V | L), SYS(rt_sigreturn, V | L), SYS(rt_sigprocmask, V | L), SYS(rt_sigaction, V | L),

@@ -172,6 +172,7 @@ net_bad_input() {
 	usage "--net vhost-user: no such socket" "cannot connect to $T/none.sock" "$L" run --net vhost-user=$T/none.sock $NET
 	echo x >"$T/file.sock"
 	usage "--net vhost-user: not a socket" "cannot connect to $T/file.sock" "$L" run --net vhost-user=$T/file.sock $NET
+	rm -f "$T/mute.sock" "$T/mute.sock.up"
 	timeout 20 python3 -c 'import socket,sys,time; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); open(sys.argv[1] + ".up", "w"); c=s.accept(); time.sleep(4)' "$T/mute.sock" &
 	local mute=$! i
 	for i in $(seq 100); do [ -e "$T/mute.sock.up" ] && break; sleep 0.05; done

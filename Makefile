@@ -55,7 +55,7 @@ check: all $(BUILD)/unit nested-kit
 	$(MAKE) SANITIZE=1 build-san/lguest build-san/unit
 	tests/run.sh $(BUILD) build-san
 
-# What make check's nested host shortens (100 MiB over TCP instead of 8);
+# What make check's nested host shortens (100 MiB over TCP instead of 4);
 # CI runs it too.
 check-long: all nested-kit
 	tests/long.sh

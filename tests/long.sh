@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make check-long: the Linux user-space tests (tests/userspace.sh) with the
 # full 100 MiB over TCP between two guests on a LAN, which make check's
-# nested host shortens to 8 MiB (every instruction of both guests is
+# nested host shortens to 4 MiB (every instruction of both guests is
 # emulated there, ~0.4 MB/s).  CI runs it after make check.  On a host with
 # VMX/SVM it runs directly.  Closes with "N passed, N failed".
 set -u

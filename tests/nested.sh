@@ -27,7 +27,7 @@
 # Prints, for each BUILD, "build BUILD" and then userspace.sh's lines for
 # it, only those of tests that ran to their end; "nested: reruns N" (with a
 # line for each freeze); "nested: done" if every test ran.
-#   NET_MIB: the MiB userspace.sh sends over TCP between two guests (8 here,
+#   NET_MIB: the MiB userspace.sh sends over TCP between two guests (4 here,
 #   where everything is emulated; make check-long: 100).
 #   NESTED_CMD=...: run that instead, print everything, no watchdog (and
 #   NESTED_LIST: gen_init_cpio lines of more files for it), as bench/nested.
@@ -86,7 +86,7 @@ fi
 nested_cmd() {
 	local i=0 c='(while :; do echo "hb $(cut -d" " -f1 /proc/uptime)"; sleep 2; done) & '
 	for b in "$@"; do
-		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-8} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1);"
+		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1);"
 		i=$((i + 1))
 	done
 	echo "$c echo nested: done"

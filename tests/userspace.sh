@@ -10,7 +10,7 @@
 # FROM, when given, skips the steps before it (tests/nested.sh reruns a
 # nested host that froze from the step that was running).
 # TO, when given, is the last step run.  NET_MIB: the MiB one guest sends
-# another over TCP (100; the nested host of make check sends 8: there every
+# another over TCP (100; the nested host of make check sends 4: there every
 # instruction of both guests is emulated, ~0.4 MB/s; make check-long, 100).
 #   tests/userspace.sh LGUEST DEBIAN [FROM [TO]]
 L=${1:?usage: tests/userspace.sh LGUEST DEBIAN [FROM [TO]]}

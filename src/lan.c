@@ -208,7 +208,7 @@ static void serve(struct port *p)
 	for (int i = 0; i < BUDGET; i++) {
 		int rc = vq_pop(&r->vq, &chain);
 		if (rc == VQ_EMPTY) {
-			p->tx_ready = false;
+			p->tx_ready = r->vq.more;       /* the turn's bytes ran out, or the queue */
 			break;
 		}
 		if (rc == VQ_BROKEN) {            /* stop the ring; the front-end resets it */
@@ -265,6 +265,8 @@ static void try_start(struct port *p, int q)
 		return;
 	r->vq.last_avail = r->base;
 	r->vq.used_idx = vq_ram_used_idx(&r->vq);
+	if (q == RXQ)
+		vq_no_kicks(&r->vq);                /* a frame with no room is dropped, not held */
 	r->started = true;
 	p->to = (struct net_rx){ .vq = &p->ring[RXQ].vq, .features = p->features };
 	p->tx_ready = true;                         /* frames may be waiting */

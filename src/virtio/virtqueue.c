@@ -16,6 +16,7 @@
 #define VRING_DESC_F_WRITE    2
 #define VRING_DESC_F_INDIRECT 4
 #define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY 1
 
 struct vring_desc {
 	uint64_t addr;
@@ -130,7 +131,7 @@ static int walk(struct virtqueue *vq, struct vq_chain *c)
 static uint16_t pending(struct virtqueue *vq)
 {
 	uint16_t n = (uint16_t)(load16(&vq->avail->idx) - vq->last_avail);
-	if (n || !vq->event_idx)
+	if (n || !vq->event_idx || vq->no_kicks)
 		return n;
 	__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -161,6 +162,12 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	uint64_t cost = VQ_CHAIN_COST + c->bytes;
 	vq->budget = cost < vq->budget ? vq->budget - (uint32_t)cost : 0;
 	return rc;
+}
+
+void vq_no_kicks(struct virtqueue *vq)
+{
+	vq->no_kicks = true;
+	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
 }
 
 uint16_t vq_ram_used_idx(const struct virtqueue *vq)

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "core/vm.h"
 #include "util.h"
+#include "virtio/devices.h"
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,6 +73,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "append", required_argument, NULL, 'a' },
 		{ "disk", required_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
+		{ "net", required_argument, NULL, 'n' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -104,6 +106,13 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 				return fail("more than %d --disk options", LG_MAX_DISKS);
 			if (parse_disk(&c->disks[c->ndisks++], optarg) < 0)
 				return -1;
+			break;
+		case 'n':
+			if (c->nnets == LG_MAX_NICS)
+				return fail("more than %d --net options", LG_MAX_NICS);
+			if (net_check(optarg) < 0)
+				return -1;
+			c->nets[c->nnets++] = optarg;
 			break;
 		case 'C':
 			if (strcmp(optarg, "serial") && strcmp(optarg, "virtio"))

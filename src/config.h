@@ -20,6 +20,8 @@ struct lg_config {
 	const char *kernel, *initrd, *append;
 	struct lg_disk disks[LG_MAX_DISKS];
 	int ndisks;
+	const char *nets[8];               /* --net KIND[=VALUE][,OPTIONS] */
+	int nnets;
 	int virtio_console;                /* --console virtio */
 	int quiet;                         /* -q: hide the kernel's messages */
 	int append_given;                  /* -a was used */

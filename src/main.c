@@ -8,6 +8,7 @@
 #include "config.h"
 #include "console.h"
 #include "guest.h"
+#include "lan.h"
 #include "core/pvm.h"
 #include "core/sandbox.h"
 #include "core/vm.h"
@@ -42,6 +43,8 @@ static const char usage[] =
 	"      --disk PATH[,ro][,serial=ID]  a raw image as virtio-blk, up to 8 (vda...);\n"
 	"                      a comma in PATH is written ,,\n"
 	"      --console serial|virtio       the terminal on COM1 (default) or hvc0\n"
+	"      --net lan=NAME|tap[=IF]|user|vhost-user=PATH[,mac=MAC]  a virtio-net NIC\n"
+	"                      (repeatable; user takes ,hostfwd=tcp:[ADDR]:PORT-:PORT and ,restrict)\n"
 	"  -q, --quiet         no notes from lguest; the default guest: no kernel messages\n"
 	"      --seccomp=off   no system call filters (debugging)\n"
 	"  -h, --help          this text\n"
@@ -73,6 +76,9 @@ static int add_devices(const struct lg_config *c)
 		return -1;
 	for (int i = 0; i < c->ndisks; i++)
 		if (blk_add(&pci, &vm, c->disks[i].path, c->disks[i].ro, c->disks[i].serial) < 0)
+			return -1;
+	for (int i = 0; i < c->nnets; i++)
+		if (net_add(&pci, &vm, c->nets[i], i) < 0)
 			return -1;
 	return rng_add(&pci, &vm);
 }
@@ -140,6 +146,7 @@ static void report_memory(void)
 	fprintf(stderr, "lguest-report: peak_rss_kib=%ld guest_ram_kib=%ld own_kib=%ld pvm_completed=%lu\n",
 		hwm, shmem, hwm - shmem, pvm_completed());
 	virtio_report();
+	net_report();
 }
 
 static int run(int argc, char **argv)
@@ -188,6 +195,8 @@ int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return run(argc - 1, argv + 1);
+	if (argc >= 2 && !strcmp(argv[1], "lan"))
+		return lan_main(argc - 1, argv + 1);
 	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help"))) {
 		fputs(usage, stdout);
 		return 0;

@@ -19,7 +19,8 @@
 # up by the next tick, 4 ms later.
 #
 # In case it still stops, it prints a heartbeat from its own clock; no
-# heartbeat for NESTED_SILENCE seconds (default 30) means it froze, and it is
+# heartbeat for NESTED_SILENCE seconds (default 30; 150 for the first, while
+# it boots beside a busy suite) means it froze, and it is
 # booted again from the test that was running, at most twice.  A test that
 # hangs inside a live nested host is different: the heartbeat goes on, the
 # test's own timeout fires, it fails.
@@ -27,6 +28,8 @@
 # Prints, for each BUILD, "build BUILD" and then userspace.sh's lines for
 # it, only those of tests that ran to their end; "nested: reruns N" (with a
 # line for each freeze); "nested: done" if every test ran.
+#   NET_MIB: the MiB userspace.sh sends over TCP between two guests (4 here,
+#   where everything is emulated; make check-long: 100).
 #   NESTED_CMD=...: run that instead, print everything, no watchdog (and
 #   NESTED_LIST: gen_init_cpio lines of more files for it), as bench/nested.
 set -u
@@ -84,11 +87,14 @@ fi
 nested_cmd() {
 	local i=0 c='(while :; do echo "hb $(cut -d" " -f1 /proc/uptime)"; sleep 2; done) & '
 	for b in "$@"; do
-		[ $i -ge $FB ] && c="$c echo 'build $b'; userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1);"
+		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1);"
 		i=$((i + 1))
 	done
 	echo "$c echo nested: done"
 }
+
+# QEMU's CPU time so far, in ticks (a frozen host uses next to none).
+qemu_cpu() { awk '{ print $14 + $15 }' /proc/$qpid/stat 2>/dev/null || echo 0; }
 
 # A step's lines are shown once it ended: a rerun repeats a step cut short.
 flush() { [ ${#step[@]} = 0 ] || printf '%s\n' "${step[@]}"; step=(); }
@@ -97,7 +103,7 @@ flush() { [ ${#step[@]} = 0 ] || printf '%s\n' "${step[@]}"; step=(); }
 # the lines of finished steps, the current one's until it ends.  Returns 0
 # when every test ran, 3 when the host froze (FB/FS then say where), 1 else.
 attempt() {
-	local line step=() last now bi=$((FB - 1)) fb0=$FB
+	local line step=() last now bi=$((FB - 1)) fb0=$FB quiet=150 cpu0
 	rm -f "$T/fifo" && mkfifo "$T/fifo"
 	boot "$(nested_cmd "$@")" >"$T/fifo" &
 	qpid=$!
@@ -108,7 +114,7 @@ attempt() {
 			line=${line%$'\r'}
 			echo "$line" >>"$T/raw"
 			case "$line" in
-			"hb "*) last=$SECONDS ;;
+			"hb "*) last=$SECONDS quiet=$SILENCE cpu0=$(qemu_cpu) ;;
 			"build "*) bi=$((bi + 1)) FB=$bi; [ $bi = $fb0 ] || FS=1; echo "$line" ;;
 			"step done") flush; FB=$((bi + 1)) FS=1 ;;
 			"step "*) flush; FS=${line#step } ;;
@@ -119,9 +125,11 @@ attempt() {
 			break
 		fi
 		now=$SECONDS
-		if [ $((now - last)) -ge $SILENCE ]; then
+		if [ $((now - last)) -ge $quiet ]; then
+			local cpu=$(( $(qemu_cpu) - ${cpu0:-0} ))
 			kill -9 $qpid 2>/dev/null; wait $qpid 2>/dev/null; qpid=; exec 4<&-
-			echo "nested: the nested host froze in build $((FB + 1)) at step $FS (no heartbeat from its clock for $SILENCE s)"
+			echo "nested: the nested host froze in build $((FB + 1)) at step $FS (no heartbeat from its clock for $quiet s; QEMU used $((cpu / 100)) s of CPU meanwhile); its last lines:"
+			grep -v '^hb ' "$T/raw" | tail -n 3 | sed 's/^/nested:   /'; grep '^hb ' "$T/raw" | tail -n 1 | sed 's/^/nested:   last /'
 			return 3
 		fi
 		if [ $now -ge $LIMIT ]; then

@@ -30,6 +30,8 @@ nostop=$(for f in src/*.c src/*/*.c; do head -1 "$f" | grep -q '^/\*T:[0-9]' || 
 if [ -z "$nostop" ]; then pass=$((pass + 1)); echo "ok   every .c file in src/ starts with a tour stop"
 else fail=$((fail + 1)); echo "FAIL no tour stop at the top of:" $nostop; fi
 
+. tests/net.sh
+
 suite() {
 BUILD=$1
 L=$BUILD/lguest
@@ -401,6 +403,9 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "--disk unreadable"  "disk .*: Permission denied$" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
+
+# --- the network (tests/net.sh) ----------------------------------------------
+net_suite
 }
 
 # --- Linux: the default guest kit, the kernel alone -----------------------------
@@ -457,10 +462,8 @@ linux_begin() {
 	truncate -s 8M "$T/root.img" "$T/root-ro.img"
 	mkfs.ext2 -q -F "$T/root.img" && mkfs.ext2 -q -F "$T/root-ro.img" || bad "mkfs.ext2"
 	rw_before=$(sha "$T/root.img") ro_before=$(sha "$T/root-ro.img")
-	# 1: the default guest, -c 2 -m 512M, a command for its user space; it
-	# boots beside the nested host alone: its boot time is measured.
+	# 1: the default guest, -c 2 -m 512M, a command for its user space.
 	LGUEST_REPORT=1 linux_start boot -c 2 -m 512M -- sh -c 'exit 3'
-	wait "${linux_pids[@]}"
 	# 2: no initramfs init: the kernel mounts an ext2 root from virtio-blk, rw.
 	linux_start rootrw -m 256M -i $I --disk "$T/root.img" \
 		-a "console=ttyS0 rdinit=/nonexistent root=/dev/vda rw panic=-1" $K
@@ -469,9 +472,34 @@ linux_begin() {
 		-a "console=hvc0 rdinit=/nonexistent root=/dev/vda ro panic=-1" $K
 }
 
+# The network's Linux boots start once the first suite is done (the
+# machine has two cores; the first three boots are over by then).
+linux_net_begin() {
+	BUILD=${BUILDS[0]} L=${BUILDS[0]}/lguest
+	[ -f $K ] && [ -f $I ] || return
+	# 4: virtio-net and libslirp: the kernel's own DHCP client.
+	linux_start dhcp -m 256M -i $I --net user,restrict -a "console=ttyS0 ip=dhcp panic=-1" $K
+	# 5: a LAN: the kernel alone answers a test guest's ARP and pings (it
+	# waits for a root disk that never comes, so it stays up: killed after).
+	local ip="ip=10.0.0.5:::255.255.255.0::eth0:off rdinit=/nonexistent root=/dev/vdz rootwait"
+	linux_start lanlinux -m 256M -i $I --net lan=lk$$ -a "console=ttyS0 $ip" $K
+	linux_start lanping --net lan=lk$$ -a "mode=ping peer=10.0.0.5 count=3 arp_secs=300 timeout_ms=10000 ip=10.0.0.1" $G/net.elf
+	lanping_pid=${linux_pids[-1]}
+	# 6: TAP, in a network namespace of the test's own: it pings the kernel.
+	( unshare -n sh -c "
+		'$L' run -m 256M -i $I --net tap=lgtap0 -a 'console=ttyS0 ${ip/10.0.0.5/10.9.0.5}' $K </dev/null >$T/linux-tap.out 2>&1 & lp=\$!
+		for i in \$(seq 50); do ip link show lgtap0 >/dev/null 2>&1 && break; sleep 0.1; done
+		ip addr add 10.9.0.1/24 dev lgtap0 && ip link set lgtap0 up
+		for i in \$(seq 300); do grep -q 'IP-Config: Complete' $T/linux-tap.out && break; sleep 1; done
+		ping -c 3 -W 5 10.9.0.5 >$T/linux-tapping.out 2>&1; echo \$? >$T/linux-tapping.rc; kill \$lp; wait" ) &
+	linux_pids+=($!)
+}
+
 linux_end() {
 	BUILD=${BUILDS[0]}
 	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
+	wait $lanping_pid
+	pkill -f "lan=lk$$ -a console=ttyS0"
 	wait "${linux_pids[@]}"
 	linux_check boot "Linux: the default kernel reaches Run /init" '*' 'Run /init as init process'
 	local t; t=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] Run \/init as init process/\1/p' "$T/linux-boot.out")
@@ -492,6 +520,12 @@ linux_end() {
 	[ "$(sha "$T/root-ro.img")" = "$ro_before" ] && ok "Linux: the ,ro image is unchanged" \
 		|| bad "Linux: the ,ro image is unchanged"
 	linux_check rootrw "Linux: no init on the disk is a panic, status 123" 123 'No working init found'
+	linux_check dhcp "Linux: virtio_net's eth0 gets 10.0.2.15 from libslirp by the kernel's DHCP" '*' \
+		'IP-Config: Got DHCP answer from 10.0.2.2, my address is 10.0.2.15;;device=eth0, hwaddr=52:54:00'
+	linux_check lanping "Linux on a LAN: its kernel answers a test guest's ARP and 3 pings" 0 'ping sent=3 received=3'
+	[ "$(cat "$T/linux-tapping.rc" 2>/dev/null)" = 0 ] && ok "Linux over TAP: a namespace of the test's own pings the guest's kernel" \
+		|| bad "Linux over TAP: a namespace of the test's own pings the guest's kernel" "$(tail -2 "$T/linux-tapping.out")" \
+			"$(grep -E 'IP-Config|lguest:' "$T/linux-tap.out" | tail -2)"
 	if [ -z "$PVM" ]; then
 		linux_check boot "Linux: -- sh -c 'exit 3' exits 3" 3 'Run /init'
 		for BUILD in "${BUILDS[@]}"; do
@@ -515,7 +549,9 @@ linux_end() {
 }
 
 linux_begin
-for b in "$@"; do suite "$b"; done
+suite "$1"
+linux_net_begin
+for b in "${@:2}"; do suite "$b"; done
 # make install puts the launcher, its man page and bash completion, hello.elf
 # and the default guest kit where they are found; make uninstall removes them.
 BUILD=$1

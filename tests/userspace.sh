@@ -9,20 +9,23 @@
 # Each test is a numbered step ("step N" before it, "step done" at the end):
 # FROM, when given, skips the steps before it (tests/nested.sh reruns a
 # nested host that froze from the step that was running).
-#   tests/userspace.sh LGUEST DEBIAN [FROM]
-L=${1:?usage: tests/userspace.sh LGUEST DEBIAN [FROM]}
-DEB=${2:?usage: tests/userspace.sh LGUEST DEBIAN [FROM]}
-FROM=${3:-1} n=0
+# TO, when given, is the last step run.  NET_MIB: the MiB one guest sends
+# another over TCP (100; the nested host of make check sends 4: there every
+# instruction of both guests is emulated, ~0.4 MB/s; make check-long, 100).
+#   tests/userspace.sh LGUEST DEBIAN [FROM [TO]]
+L=${1:?usage: tests/userspace.sh LGUEST DEBIAN [FROM [TO]]}
+DEB=${2:?usage: tests/userspace.sh LGUEST DEBIAN [FROM [TO]]}
+FROM=${3:-1} TO=${4:-999} n=0 MIB=${NET_MIB:-100}
 T=$(mktemp -d "${TMPDIR:-/tmp}/lguest-us.XXXXXX")
 trap 'rm -rf "$T"' EXIT
 
 # step: the next test, false when it comes before FROM.
-step() { n=$((n + 1)); [ $n -ge "$FROM" ] || return 1; echo "step $n"; }
+step() { n=$((n + 1)); [ $n -ge "$FROM" ] && [ $n -le "$TO" ] || return 1; echo "step $n"; }
 
 # us NAME STATUS REGEX [lguest run args...] (stdin is the guest's console input)
 us() {
 	name=$1 want=$2 re=$3; shift 3
-	timeout 120 "$L" run "$@" >"$T/raw" 2>&1
+	timeout "${limit:-120}" "$L" run "$@" >"$T/raw" 2>&1
 	rc=$?
 	tr -d '\r' <"$T/raw" >"$T/out"
 	if [ "$rc" = "$want" ] && grep -Eq -- "$re" "$T/out"; then echo "ok   $name"
@@ -82,6 +85,63 @@ if step; then
 		'^6\.[0-9.]+-[0-9]+-amd64 vda=32768 rng=8 rtc=rtc_cmos$' -q -m 512M --disk "$T/deb.img" -- \
 		sh -c 'echo "$(uname -r) vda=$(cat /sys/block/vda/size) rng=$(head -c 8 /dev/hwrng | wc -c) rtc=$(cut -d" " -f1 /sys/class/rtc/rtc0/name)"; exit 7' </dev/null
 	unset LGUEST_GUEST_DIR
+fi
+# --- the network: two guests on a LAN, libslirp's port forward, the link ---
+# ip: give eth0 ADDR and bring it up (the guests' addresses live on their LAN).
+IPUP='ip addr add $1/24 dev eth0 && ip link set eth0 up'
+# wait_for FILE REGEX [TENTHS]: until FILE has a line matching REGEX.
+wait_for() { i=0; until tr -d '\r' <"$1" 2>/dev/null | grep -Eq "$2" || [ $i -ge "${3:-1200}" ]; do sleep 0.1; i=$((i + 1)); done; }
+if step; then
+	# NET_MIB over TCP (busybox nc) from one guest to another, one copy each
+	# way through the switch; both ends checksum the stream.
+	gen="yes 0123456789abcdef | head -c $((MIB << 20))"
+	timeout $((120 + MIB * 4)) "$L" run -q --net lan=us$$ -- sh -c "set -- 10.1.0.2; $IPUP && nc -l -p 5000 | md5sum" \
+		</dev/null >"$T/rx" 2>&1 &
+	rx=$!
+	limit=$((120 + MIB * 4))
+	us "LAN: two guests ping each other, then $MIB MiB over TCP" 0 '^sent [0-9a-f]{32}$' -q --net lan=us$$ -- sh -c \
+		"set -- 10.1.0.1; $IPUP && ping -c 2 -W 5 10.1.0.2 >/dev/null && sleep 1 &&
+		 $gen | nc 10.1.0.2 5000 && echo sent \$($gen | md5sum | cut -d' ' -f1)" </dev/null
+	wait $rx
+	limit=
+	sent=$(sed -n 's/^sent //p' "$T/out"); got=$(tr -d '\r' <"$T/rx" | sed -n 's/^\([0-9a-f]\{32\}\) .*/\1/p')
+	if [ -n "$sent" ] && [ "$sent" = "$got" ]; then echo "ok   LAN: the $MIB MiB arrived whole (md5 $got)"
+	else echo "FAIL LAN: the $MIB MiB arrived whole"; echo "     sent ${sent:-?}, received ${got:-?}"; tail -n 3 "$T/rx" | sed 's/^/     /'; fi
+fi
+if step; then
+	# libslirp: a connection to the host's port reaches the guest's nc -l.
+	: >"$T/fwd"
+	timeout 120 "$L" run -q --net user,restrict,hostfwd=tcp:127.0.0.1:5555-:5000 -- sh -c \
+		"set -- 10.0.2.15; $IPUP && nc -l -p 5000" </dev/null >"$T/fwd" 2>&1 &
+	fwd=$!
+	i=0     # until the guest listens, libslirp takes the connection and the guest refuses it
+	until tr -d '\r' <"$T/fwd" | grep -q '^hello-through-hostfwd$' || [ $i -ge 200 ]; do
+		echo hello-through-hostfwd | nc -w 2 127.0.0.1 5555 >/dev/null 2>&1; sleep 0.5; i=$((i + 1))
+	done
+	wait $fwd
+	if tr -d '\r' <"$T/fwd" | grep -q '^hello-through-hostfwd$'; then echo "ok   --net user,hostfwd: the host's connection reaches the guest's nc -l"
+	else echo "FAIL --net user,hostfwd: the host's connection reaches the guest's nc -l"; tail -n 3 "$T/fwd" | sed 's/^/     /'; fi
+fi
+if step; then
+	# The switch killed: the guest's link goes down and it runs on; a new
+	# switch: lguest calls again and the link comes up.
+	c=/sys/class/net/eth0/carrier
+	: >"$T/link"
+	timeout 200 "$L" run -q --net lan=lk$$ -- sh -c "set -- 10.1.0.3; $IPUP && sleep 1 && echo carrier=\$(cat $c) &&
+		while [ \$(cat $c) = 1 ]; do sleep 0.2; done && echo carrier=down &&
+		while [ \$(cat $c) = 0 ]; do sleep 0.2; done && echo carrier=up-again" </dev/null >"$T/link" 2>&1 &
+	lk=$!
+	wait_for "$T/link" '^carrier=1$'
+	for d in /proc/[0-9]*; do          # the switch (busybox has no pkill)
+		tr '\0' ' ' <$d/cmdline 2>/dev/null | grep -q "lan lk$$ --auto" && kill -KILL ${d#/proc/}
+	done
+	wait_for "$T/link" '^carrier=down$'
+	"$L" lan lk$$ >/dev/null 2>&1 &
+	sw=$!
+	wait $lk
+	kill $sw 2>/dev/null
+	if tr -d '\r' <"$T/link" | grep -q '^carrier=up-again$'; then echo "ok   LAN: the switch killed, link down, the guest runs on; a new switch, link up"
+	else echo "FAIL LAN: the switch killed, link down, the guest runs on; a new switch, link up"; tail -n 3 "$T/link" | sed 's/^/     /'; fi
 fi
 # Not a test: what `-- true` costs end to end here (the boot benchmark is bench/boot).
 if step; then

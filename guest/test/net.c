@@ -1219,6 +1219,11 @@ static void body(void *unused)
 		  vnet_link_up(&net), net.mtu, net.rx.size, net.tx.size, net.tx_layout,
 		  net.rx_msix == VIRTIO_NO_VECTOR ? "poll" : "msix", hz / 1000, rt_tsc_source);
 	wait_link();
+	/* Announce ourselves (a gratuitous ARP), as an OS does when its link
+	 * comes up: a switch learns where we are before anyone asks. */
+	static const u8 bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, none[6];
+	if (mode != mode_hostile)
+		send_arp(1, bcast, none, my_ip);
 	mode();
 }
 

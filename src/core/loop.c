@@ -7,6 +7,7 @@
 #include "loop.h"
 #include "../util.h"
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -71,11 +72,24 @@ void loop_remove(struct loop *l, int fd)
 	w->fd = -1;
 }
 
+/* With a poller, poll() waits on its fds and on the epoll set itself. */
+static int wait_poller(struct loop *l, struct epoll_event *ev)
+{
+	struct pollfd fds[64];
+	int timeout = -1;
+	fds[0] = (struct pollfd){ l->epfd, POLLIN, 0 };
+	int n = l->poller->prepare(l->poller->opaque, fds + 1, 63, &timeout);
+	if (poll(fds, (nfds_t)n + 1, timeout) < 0 && errno != EINTR)
+		return -1;
+	l->poller->dispatch(l->poller->opaque, fds + 1, n);
+	return epoll_wait(l->epfd, ev, 16, 0);
+}
+
 void loop_run(struct loop *l)
 {
 	struct epoll_event ev[16];
 	for (;;) {
-		int n = epoll_wait(l->epfd, ev, 16, -1);
+		int n = l->poller ? wait_poller(l, ev) : epoll_wait(l->epfd, ev, 16, -1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)

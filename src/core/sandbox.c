@@ -67,6 +67,9 @@ static const int sanitizer_calls[] = { SCMP_SYS(prctl), SCMP_SYS(clone), SCMP_SY
 static const int report_calls[] = { SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
 				    SCMP_SYS(lseek), SCMP_SYS(close) };
 
+static struct { int nr; unsigned kinds; unsigned long req; } extra[48];  /* sandbox_allow() */
+static int nextra;
+
 static const char *const kind_name[SANDBOX_KINDS] = { "vCPU", "event loop" };
 static scmp_filter_ctx filter[SANDBOX_KINDS];
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;   /* one libseccomp at a time */
@@ -103,6 +106,11 @@ static int build(enum sandbox_kind k, bool report)
 		if (r->kinds & 1u << k)
 			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->arg ? 1 : 0, &c);
 	}
+	for (int i = 0; rc == 0 && i < nextra; i++)
+		if (extra[i].kinds & 1u << k)
+			rc = extra[i].req ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+							     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, extra[i].req))
+					  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i].nr, 0);
 	for (size_t i = 0; rc == 0 && report && k == SANDBOX_LOOP && i < ARRAY_SIZE(report_calls); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, report_calls[i], 0);
 #ifdef LG_SANITIZERS
@@ -147,6 +155,18 @@ int sandbox_prepare(struct vm *vm, bool filters, void (*on_kill)(void))
 		if (build(k, getenv("LGUEST_REPORT") != NULL) < 0)
 			return -1;
 	return 0;
+}
+
+void sandbox_allow(unsigned kinds, const int *calls, int n)
+{
+	for (int i = 0; i < n && nextra < (int)ARRAY_SIZE(extra); i++)
+		extra[nextra++] = (typeof(extra[0])){ calls[i], kinds, 0 };
+}
+
+void sandbox_allow_ioctl(unsigned kinds, unsigned long request)
+{
+	if (nextra < (int)ARRAY_SIZE(extra))
+		extra[nextra++] = (typeof(extra[0])){ SCMP_SYS(ioctl), kinds, request };
 }
 
 void sandbox_enter(enum sandbox_kind kind)

@@ -10,6 +10,12 @@ enum sandbox_kind { SANDBOX_VCPU, SANDBOX_LOOP, SANDBOX_KINDS };
  * no /dev/kvm, and (filters) make the seccomp filters; on_kill runs before a
  * forbidden call ends lguest (the terminal goes back).  -1 with fail(). */
 int sandbox_prepare(struct vm *vm, bool filters, void (*on_kill)(void));
+/* A device that needs more than the rules (a NIC's sockets) says so before
+ * sandbox_prepare: calls allowed, with any arguments, to the thread kinds
+ * in the mask (1 << SANDBOX_VCPU, 1 << SANDBOX_LOOP). */
+void sandbox_allow(unsigned kinds, const int *calls, int n);
+/* The same for one ioctl request. */
+void sandbox_allow_ioctl(unsigned kinds, unsigned long request);
 /* The calling thread takes on its kind's filter, if there are filters. */
 void sandbox_enter(enum sandbox_kind kind);
 #endif

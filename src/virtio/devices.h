@@ -17,4 +17,11 @@ int blk_add(struct pci_bus *bus, struct vm *vm, const char *path, bool ro, const
 int vcon_add(struct pci_bus *bus, struct vm *vm, void (*out)(const uint8_t *buf, size_t n),
 	     void (*on_room)(void *));
 unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len);
+/* virtio-net: "lan=NAME", "tap[=IF]", "user[,...]", "vhost-user=PATH", each
+ * [,mac=MAC]; net_check() is the parse alone (config.c), -1 with fail(). */
+#define LG_MAX_NICS 8
+int net_check(const char *spec);
+int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index);
+/* LGUEST_REPORT: frames and bytes each way, drops, link. */
+void net_report(void);
 #endif

@@ -50,7 +50,7 @@ static struct virtio_dev *of(struct pci_dev *p)
 
 static uint64_t offered(const struct virtio_dev *d)
 {
-	return d->ops->features | VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX | VIRTIO_F_INDIRECT_DESC;
+	return d->offer;
 }
 
 bool virtio_ready(const struct virtio_dev *d)
@@ -97,6 +97,26 @@ void virtio_broken(struct virtio_dev *d)
 		return;
 	d->status |= STATUS_NEEDS_RESET;
 	interrupt(d, d->config_vector, 2);
+}
+
+void virtio_config_changed(struct virtio_dev *d)
+{
+	d->generation++;
+	if (d->status & STATUS_DRIVER_OK)
+		interrupt(d, d->config_vector, 2);
+}
+
+void virtio_notify(struct virtio_dev *d, unsigned q)
+{
+	interrupt(d, d->vq[q].msix_vector, 1);
+}
+
+int virtio_irqfd(const struct virtio_dev *d, unsigned q)
+{
+	uint16_t v = d->vq[q].msix_vector;
+	if (!(msix_control(d) & MSIX_ENABLE) || v >= VIRTIO_MAX_VECTORS)
+		return -1;
+	return d->msix[v].efd;
 }
 
 /* Fire what was pending on vectors that are no longer masked. */
@@ -157,6 +177,7 @@ static void reset(struct virtio_dev *d)
 
 static void set_status(struct virtio_dev *d, uint8_t s)
 {
+	uint8_t old = d->status;
 	if (s == 0) {
 		reset(d);
 		return;
@@ -171,6 +192,8 @@ static void set_status(struct virtio_dev *d, uint8_t s)
 	d->status = (uint8_t)((s & ~STATUS_NEEDS_RESET) | (d->status & STATUS_NEEDS_RESET));
 	if ((s & STATUS_DRIVER_OK) && !(d->status & STATUS_FEATURES_OK))
 		virtio_broken(d);                         /* DRIVER_OK without features */
+	else if ((s & STATUS_DRIVER_OK) && !(old & STATUS_DRIVER_OK) && d->ops->ready)
+		d->ops->ready(d);
 }
 
 static void enable_queue(struct virtio_dev *d, struct virtqueue *vq)
@@ -396,9 +419,15 @@ int virtio_pci_add(struct virtio_dev *d, struct pci_bus *bus, struct vm *vm,
 		   const struct virtio_ops *ops, void *opaque)
 {
 	d->ops = ops;
+	d->offer = ops->features | VIRTIO_F_VERSION_1 | VIRTIO_F_EVENT_IDX | VIRTIO_F_INDIRECT_DESC;
 	d->vm = vm;
 	d->opaque = opaque;
-	pthread_mutex_init(&d->lock, NULL);
+	/* Recursive: a device's back-end may answer at once, from inside a kick
+	 * (libslirp replies to an ARP request before slirp_input returns). */
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&d->lock, &attr);
 	d->pci.bar_io = bar_io;
 	d->pci.bar_moved = bar_moved;
 	d->pci.cfg_written = cfg_written;

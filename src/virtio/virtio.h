@@ -23,6 +23,8 @@ struct virtio_ops {
 	void (*kick)(struct virtio_dev *d, unsigned q);
 	/* The driver reset the device (d->lock held). */
 	void (*reset)(struct virtio_dev *d);
+	/* The driver set DRIVER_OK (d->lock held). */
+	void (*ready)(struct virtio_dev *d);
 };
 
 struct virtio_dev {
@@ -31,6 +33,7 @@ struct virtio_dev {
 	struct vm *vm;
 	void *opaque;                  /* the device type's own state */
 	pthread_mutex_t lock;          /* vCPU config accesses vs. the loop's work */
+	uint64_t offer;                /* the features offered (the device may narrow them) */
 	uint64_t driver_features, features;    /* written so far; accepted */
 	uint32_t dfselect, gfselect;
 	uint8_t status, isr, generation;
@@ -55,6 +58,13 @@ void virtio_serve(struct virtio_dev *d, unsigned q);
 void virtio_used(struct virtio_dev *d, unsigned q, uint16_t old);
 /* The driver broke a ring: set NEEDS_RESET and tell it. */
 void virtio_broken(struct virtio_dev *d);
+/* The device's config changed (a link went down): tell the driver. */
+void virtio_config_changed(struct virtio_dev *d);
+/* Interrupt the driver for queue q, as another process would through the
+ * eventfd virtio_irqfd() gives: KVM's irqfd of q's MSI-X vector, or -1
+ * when the driver uses INTx (then whoever signals must come through here). */
+void virtio_notify(struct virtio_dev *d, unsigned q);
+int virtio_irqfd(const struct virtio_dev *d, unsigned q);
 /* LGUEST_REPORT: one line per device: type, status, chains used. */
 void virtio_report(void);
 #endif

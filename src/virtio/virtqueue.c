@@ -16,6 +16,7 @@
 #define VRING_DESC_F_WRITE    2
 #define VRING_DESC_F_INDIRECT 4
 #define VRING_AVAIL_F_NO_INTERRUPT 1
+#define VRING_USED_F_NO_NOTIFY 1
 
 struct vring_desc {
 	uint64_t addr;
@@ -130,7 +131,7 @@ static int walk(struct virtqueue *vq, struct vq_chain *c)
 static uint16_t pending(struct virtqueue *vq)
 {
 	uint16_t n = (uint16_t)(load16(&vq->avail->idx) - vq->last_avail);
-	if (n || !vq->event_idx)
+	if (n || !vq->event_idx || vq->no_kicks)
 		return n;
 	__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -151,9 +152,7 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 		return VQ_EMPTY;
 	}
 	uint16_t head = load16(&vq->avail->ring[vq->last_avail % vq->size]);
-	vq->last_avail++;
-	if (vq->event_idx)          /* avail_event: kick us when you pass this */
-		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELEASE);
+	vq->last_avail++;               /* (no kick wanted while there is more: see pending()) */
 	if (head >= vq->size)
 		return VQ_BROKEN;
 	c->head = head;
@@ -163,6 +162,29 @@ int vq_pop(struct virtqueue *vq, struct vq_chain *c)
 	uint64_t cost = VQ_CHAIN_COST + c->bytes;
 	vq->budget = cost < vq->budget ? vq->budget - (uint32_t)cost : 0;
 	return rc;
+}
+
+void vq_no_kicks(struct virtqueue *vq)
+{
+	vq->no_kicks = true;
+	__atomic_store_n(&vq->used->flags, VRING_USED_F_NO_NOTIFY, __ATOMIC_RELEASE);
+}
+
+uint16_t vq_ram_used_idx(const struct virtqueue *vq)
+{
+	return load16(&vq->used->idx);
+}
+
+bool vq_has_avail(struct virtqueue *vq)
+{
+	return vq->avail && pending(vq) != 0;       /* none: kick us when there are */
+}
+
+void vq_unpop(struct virtqueue *vq, uint16_t n)
+{
+	vq->last_avail -= n;
+	if (vq->event_idx)
+		__atomic_store_n((uint16_t *)&vq->used->ring[vq->size], vq->last_avail, __ATOMIC_RELEASE);
 }
 
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len)

@@ -27,6 +27,7 @@ struct virtqueue {
 	uint16_t last_avail;            /* next avail entry to look at */
 	uint16_t used_idx;              /* our copy of used->idx */
 	bool event_idx, indirect;       /* negotiated features */
+	bool no_kicks;                  /* the device never waits for a kick here */
 	uint32_t budget;                /* left of this turn's VQ_TURN */
 	bool more;                      /* the turn ended with chains waiting */
 	const struct guest_ram *ram;
@@ -55,6 +56,16 @@ void vq_turn(struct virtqueue *vq);
  * itself; the device needs a reset.  VQ_EMPTY: nothing to do, or this
  * turn's budget is spent (then vq->more is set). */
 int vq_pop(struct virtqueue *vq, struct vq_chain *c);
+/* A queue we never wait on (the LAN's receive queues: a frame with no room
+ * is dropped, not held): the driver is told not to kick it. */
+void vq_no_kicks(struct virtqueue *vq);
+/* The used index in guest RAM: where another back-end left the queue. */
+uint16_t vq_ram_used_idx(const struct virtqueue *vq);
+/* Has the driver made a chain available that we did not pop yet?  When not,
+ * it is asked (avail_event) to kick us when it does. */
+bool vq_has_avail(struct virtqueue *vq);
+/* Put back the last n chains popped, untouched: they come again. */
+void vq_unpop(struct virtqueue *vq, uint16_t n);
 /* Return a chain with len bytes written into it. */
 void vq_push(struct virtqueue *vq, uint16_t head, uint32_t len);
 /* After pushes: does the driver want an interrupt? */

@@ -417,7 +417,8 @@ struct virtio_net_hdr {
 #define VNET_HDR 12
 #define VNET_RXQ 0
 #define VNET_TXQ 1
-#define VNET_BUF 2048		/* an RX buffer: header + a 1514-byte frame */
+#define VNET_BUF 2048		/* a TX slot: header + a 1514-byte frame */
+#define VNET_RX_BUF 4096	/* an RX buffer: a page, as Linux's mergeable ones */
 #define VNET_FRAME_MAX 65549	/* 14 + the largest IPv4 packet */
 #define VNET_MEM 0x2000000UL	/* 32 MiB: RX at +0, TX at +1 MiB (17 MiB at most) */
 #define VNET_TX_MEM (VNET_MEM + 0x100000)

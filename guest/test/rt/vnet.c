@@ -17,7 +17,7 @@
 
 static u8 *rxbuf(u32 head)
 {
-	return phys(RX_MEM + (u64)head * VNET_BUF);
+	return phys(RX_MEM + (u64)head * VNET_RX_BUF);
 }
 
 static u8 *txbuf(struct vnet *n, u32 slot)
@@ -73,7 +73,7 @@ void vnet_rx_post(struct vnet *n)
 	struct virtq *vq = &n->rx;
 	for (u16 i = n->reserve; i < vq->size; i++) {
 		vq->desc[i].addr = (u64)rxbuf(i);
-		vq->desc[i].len = VNET_BUF;
+		vq->desc[i].len = VNET_RX_BUF;
 		vq->desc[i].flags = VIRTQ_DESC_F_WRITE;
 		post(vq, i);
 	}
@@ -224,7 +224,7 @@ struct virtio_net_hdr *vnet_rx(struct vnet *n, u32 *len)
 		if (head < 0)
 			return NULL;
 		struct virtio_net_hdr *h = (struct virtio_net_hdr *)rxbuf((u32)head);
-		if (blen < VNET_HDR || blen > VNET_BUF) {
+		if (blen < VNET_HDR || blen > VNET_RX_BUF) {
 			n->rx_bad++;
 			continue;
 		}
@@ -234,7 +234,7 @@ struct virtio_net_hdr *vnet_rx(struct vnet *n, u32 *len)
 			u64 t0 = rdtsc();
 			while ((head = rx_take(n, &blen)) < 0 && rdtsc() - t0 < 100000000)
 				cpu_relax();
-			if (head < 0 || blen > VNET_BUF) {
+			if (head < 0 || blen > VNET_RX_BUF) {
 				n->rx_bad++;
 				break;
 			}

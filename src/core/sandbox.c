@@ -50,6 +50,9 @@ static const struct rule {
 	SYS(epoll_ctl, V | L),                                       /* stdin again, once COM1 drained */
 	SYS(poll, V | L), SYS(timerfd_settime, V | L),               /* guest output: a full pipe; the watch's timer */
 	IOCTL(TIOCGPGRP, V | L), SYS(getpgrp, V | L),              /* are we the terminal's foreground? */
+	/* the control socket (control/server.c): its clients, pause, stat */
+	SYS(accept4, L), SYS(close, L), { SCMP_SYS(getsockopt), L, 3, 0xffffffffu, SO_PEERCRED },
+	IOCTL(KVM_GET_CLOCK, L), IOCTL(KVM_SET_CLOCK, L), SYS(mincore, L), SYS(pread64, L),
 	/* what the C library does for us: memory, threads, signals, the end */
 	NOEXEC(mmap, V | L), NOEXEC(mprotect, V | L), SYS(munmap, V | L), SYS(madvise, V | L),
 	SYS(brk, V | L), SYS(rt_sigreturn, V | L), SYS(rt_sigprocmask, V | L), SYS(rt_sigaction, V | L),
@@ -66,6 +69,9 @@ static const int sanitizer_calls[] = { SCMP_SYS(prctl), SCMP_SYS(clone), SCMP_SY
 /* LGUEST_REPORT reads /proc/self/status at the end. */
 static const int report_calls[] = { SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
 				    SCMP_SYS(lseek), SCMP_SYS(close) };
+
+static struct rule extra[8];         /* sandbox_allow() */
+static unsigned nextra;
 
 static const char *const kind_name[SANDBOX_KINDS] = { "vCPU", "event loop" };
 static scmp_filter_ctx filter[SANDBOX_KINDS];
@@ -93,16 +99,28 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(128 + sig);
 }
 
+int sandbox_allow(int nr, unsigned kinds, unsigned arg, uint64_t value)
+{
+	if (nextra == ARRAY_SIZE(extra))
+		return fail("seccomp: more than %zu extra rules", ARRAY_SIZE(extra));
+	extra[nextra++] = (struct rule){ nr, kinds, arg + 1, ~0ULL, value };
+	return 0;
+}
+
+static int add(scmp_filter_ctx ctx, const struct rule *r, enum sandbox_kind k)
+{
+	struct scmp_arg_cmp c = { r->arg - 1, SCMP_CMP_MASKED_EQ, r->mask, r->value };
+	return r->kinds & 1u << k ? seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->arg ? 1 : 0, &c) : 0;
+}
+
 static int build(enum sandbox_kind k, bool report)
 {
 	scmp_filter_ctx ctx = filter[k] = seccomp_init(SCMP_ACT_TRAP);
 	int rc = ctx ? seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) : -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(rules); i++) {
-		const struct rule *r = &rules[i];
-		struct scmp_arg_cmp c = { r->arg - 1, SCMP_CMP_MASKED_EQ, r->mask, r->value };
-		if (r->kinds & 1u << k)
-			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->arg ? 1 : 0, &c);
-	}
+	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(rules); i++)
+		rc = add(ctx, &rules[i], k);
+	for (size_t i = 0; rc == 0 && i < nextra; i++)
+		rc = add(ctx, &extra[i], k);
 	for (size_t i = 0; rc == 0 && report && k == SANDBOX_LOOP && i < ARRAY_SIZE(report_calls); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, report_calls[i], 0);
 #ifdef LG_SANITIZERS

@@ -15,7 +15,7 @@ endif
 SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:src/%.c=$(BUILD)/obj/%.o)
 # The pure parts that the unit tests link against (no main, no KVM ioctls).
-UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o console.o core/memory.o core/bus.o core/loop.o core/vm.o core/irq.o core/dump.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o core/sandbox.o virtio/virtqueue.o)
+UNIT_OBJS := $(addprefix $(BUILD)/obj/,util.o config.o console.o core/memory.o core/bus.o core/loop.o core/vm.o core/irq.o core/dump.o boot/memmap.o boot/linux.o boot/mptable.o boot/acpi.o boot/dsdt.o hw/rtc.o guest.o core/pvm.o core/sandbox.o virtio/virtqueue.o control/server.o)
 
 include guest/test/build.mk
 include guest/test/bz.mk

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define LG_VERSION "0.1"
+
 /* Exit statuses of lguest itself.  A guest may pick any status 0..255 through
  * the debug-exit port; as `docker run` does, lguest's own stay out of the way
  * of the statuses commands commonly use. */

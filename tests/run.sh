@@ -10,6 +10,9 @@ BUILDS=("$@")
 G=build/guest/test
 T=$(mktemp -d /tmp/lguest-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
+export XDG_RUNTIME_DIR=$T/xdg            # the guests' control sockets: ours alone
+mkdir -m 700 "$XDG_RUNTIME_DIR"
+source tests/control.sh
 pass=0 fail=0 reruns= nested_pid=
 not_runnable=()
 
@@ -287,6 +290,7 @@ out1=$(readlink /proc/$pid/fd/1)    # (guest output goes through a non-blocking 
 extra=$(for f in /proc/$pid/fd/*; do n=${f##*/} l=$(readlink "$f")
 	case "$n:$l" in [012]:*|*:anon_inode:kvm-vm|*:anon_inode:kvm-vcpu:[01]|*:/memfd:lguest-ram*|*:"$out1") ;;
 	*:"anon_inode:[eventfd]"|*:"anon_inode:[eventpoll]"|*:"anon_inode:[io_uring]"|*:"anon_inode:[timerfd]"|*:"$T/disk.img") ;;
+	*:socket:\[*\]|*:"$XDG_RUNTIME_DIR/lguest"|*:/proc/$pid/status) ;;    # the control socket, its directory; stat
 	*) echo "$n:$l" ;; esac; done)
 caps=$(grep -hE "^Cap(Inh|Prm|Eff|Amb$([ "$(id -u)" = 0 ] && echo '|Bnd')):" /proc/$pid/task/*/status | grep -vc '0000000000000000$')
 threads=$(ls /proc/$pid/task | wc -l) filtered=$(grep -h '^Seccomp:' /proc/$pid/task/*/status | grep -c '2$')
@@ -390,9 +394,11 @@ fi
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	# As nobody: the checkout may sit in a directory only root can enter,
 	# so the readable guest goes through $T (mode 755).
+	# nobody's control sockets go in a directory of its own.
 	cp $G/hello.elf "$T/hello.elf"; chmod 644 "$T/hello.elf"
+	mkdir -p -m 700 "$T/xdg-nobody"; chown nobody "$T/xdg-nobody"
 	usage "kernel unreadable"  "Permission denied" setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/secret.elf"
-	usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
+	XDG_RUNTIME_DIR=$T/xdg-nobody usage "no permission to /dev/kvm" "no permission to open /dev/kvm" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run "$T/hello.elf"
 	chmod 644 "$T/disk.img"
 	usage "--disk read-only, no ,ro: says to add it" "disk .*: Permission denied for writing \(add ,ro to use it read-only\)" \
@@ -401,6 +407,7 @@ if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
 	usage "--disk unreadable"  "disk .*: Permission denied$" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$L" run --disk "$T/disk.img" "$T/hello.elf"
 fi
+control_tests
 }
 
 # --- Linux: the default guest kit, the kernel alone -----------------------------

@@ -178,3 +178,22 @@ s=socket.socket(socket.AF_UNIX); s.settimeout(5); s.connect(sys.argv[1]); print(
 	[ -z "$(ls "$D")" ] && ok "control: every guest gone, nothing left in $D" || bad "control: nothing left in the directory" "$(ls "$D")"
 	for n in $(ls "$D" 2>/dev/null); do "$L" kill "${n%.sock}" >/dev/null 2>&1; done
 }
+
+# Linux on this host: the default kernel hears `lguest stop` (its i8042
+# driver logs the scancodes of Ctrl-Alt-Del as they arrive, by interrupt).
+# It has no VT to act on them by itself, and here no user space: it waits
+# for a root disk that never comes, and is killed after --timeout.  (The
+# default guest's /init shuts down on it: tests/userspace.sh.)  Started by
+# linux_begin, with the other boots; checked by linux_end.
+control_linux_begin() {
+	linux_start stop --name linux-stop -a "console=ttyS0 root=/dev/vda rootwait i8042.debug=1 i8042.unmask_kbd_data=1 ignore_loglevel" $K
+}
+control_linux_end() {
+	wait_for "$T/linux-stop.out" 'Waiting for root device' 400
+	"$L" stop linux-stop --timeout 3 >"$T/linux-stop.stop" 2>&1
+	wait_for "$T/linux-stop.rc" '.' 30
+	linux_check stop "Linux: the kernel's i8042 and atkbd drivers bind (PNP-less: ports 0x60, 0x64, IRQ 1)" '*' \
+		'serio: i8042 KBD port at 0x60,0x64 irq 1;;input: AT Translated Set 2 keyboard'
+	linux_check stop "Linux: lguest stop: the kernel hears Ctrl-Alt-Del by interrupt (1d 38 e0 53), then is killed (137)" 137 \
+		'i8042: \[[0-9]+\] 1d <- i8042 \(interrupt, 0, 1\);;\] 38 <- i8042;;\] e0 <- i8042;;\] 53 <- i8042'
+}

@@ -474,11 +474,13 @@ linux_begin() {
 	# 3: the same, read-only disk; kernel messages on hvc0 (virtio-console).
 	linux_start rootro -m 256M -i $I --disk "$T/root-ro.img,ro" --console virtio \
 		-a "console=hvc0 rdinit=/nonexistent root=/dev/vda ro panic=-1" $K
+	control_linux_begin
 }
 
 linux_end() {
 	BUILD=${BUILDS[0]}
 	if [ ! -f $K ] || [ ! -f $I ]; then bad "Linux: the default guest kit is built (make)"; return; fi
+	control_linux_end
 	wait "${linux_pids[@]}"
 	linux_check boot "Linux: the default kernel reaches Run /init" '*' 'Run /init as init process'
 	local t; t=$(sed -n 's/^\[ *\([0-9]*\)\.[0-9]*\] Run \/init as init process/\1/p' "$T/linux-boot.out")

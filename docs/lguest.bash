@@ -3,19 +3,31 @@
 _lguest()
 {
 	local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]} w
-	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console --seccomp -q --quiet -h --help"
+	local opts="-m --memory -c --cpus -i --initrd -a --append --disk --console --name -d --detach --seccomp -q --quiet -h --help"
+	local dir=${XDG_RUNTIME_DIR:-/run}/lguest
+	[ -n "$XDG_RUNTIME_DIR" ] || [ "$(id -u)" = 0 ] || dir=/tmp/lguest-$(id -u)
 	COMPREPLY=()
 	if [ "$COMP_CWORD" = 1 ]; then
-		COMPREPLY=($(compgen -W "run --help --version" -- "$cur"))
+		COMPREPLY=($(compgen -W "run list stat pause resume stop kill console --help --version" -- "$cur"))
 		return
 	fi
+	case ${COMP_WORDS[1]} in           # a running guest's commands: their names, options
+	list | stat | pause | resume | stop | kill | console)
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--help $([[ ${COMP_WORDS[1]} == @(list|stat) ]] && echo --json) \
+				$([ "${COMP_WORDS[1]}" = stop ] && echo --timeout)" -- "$cur"))
+		elif [ "$prev" != --timeout ] && [ "${COMP_WORDS[1]}" != list ]; then
+			COMPREPLY=($(compgen -W "$(cd "$dir" 2>/dev/null && for s in *.sock; do [ -S "$s" ] && echo "${s%.sock}"; done)" -- "$cur"))
+		fi
+		return ;;
+	esac
 	for w in "${COMP_WORDS[@]:2:COMP_CWORD-2}"; do
 		[ "$w" = -- ] && return             # the guest's command: not ours to complete
 	done
 	case $prev in
 	--console) COMPREPLY=($(compgen -W "serial virtio" -- "$cur")); return ;;
 	--seccomp) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
-	-m | --memory | -c | --cpus | -a | --append) return ;;
+	-m | --memory | -c | --cpus | -a | --append | --name) return ;;
 	esac
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$opts --" -- "$cur"))

@@ -75,6 +75,7 @@ fi
 # syncs and powers off within 5 s, and what was written before is in the image.
 if step; then
 	truncate -s 64M "$T/stop.img"
+	: >"$T/raw"
 	timeout 120 "$L" run --name us-stop -q --disk "$T/stop.img" -- sh -c \
 		'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo written-before-stop >/mnt/f && echo ready; sleep 600' \
 		</dev/null >"$T/raw" 2>&1 &

@@ -12,7 +12,6 @@
 #include "../util.h"
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,21 +19,14 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: lguest list [--json]            the running guests: name, pid, state, vCPUs, memory,\n"
-	"                                       uptime, devices\n"
-	"       lguest stat NAME [--json]       state, uptime, each vCPU's exits by reason, RAM, RAM\n"
-	"                                       touched, lguest's own; per device requests, bytes,\n"
-	"                                       errors, in flight\n"
-	"       lguest pause NAME               hold every vCPU (the guest's clock stops too)\n"
-	"       lguest resume NAME              let it run on\n"
-	"       lguest stop NAME [--timeout S]  ask it to shut down (Ctrl-Alt-Del), kill it after S\n"
-	"                                       seconds (default 30); say how it ended\n"
+	"usage: lguest list [--json]            the running guests: name, pid, state, vCPUs...\n"
+	"       lguest stat NAME [--json]       exits per vCPU, memory, each device's requests...\n"
+	"       lguest pause NAME | resume NAME hold every vCPU (its clock too), or let it go\n"
+	"       lguest stop NAME [--timeout S]  Ctrl-Alt-Del, kill after S seconds (30): how it ended\n"
 	"       lguest kill NAME                end it now (lguest exits with 137)\n"
-	"       lguest console NAME             attach this terminal to a detached guest's console:\n"
-	"                                       its last 64 KiB, then both ways; Ctrl-A d detaches,\n"
-	"                                       Ctrl-A Ctrl-A sends Ctrl-A\n"
-	"      --json       JSON for programs (list: an array of the guests' greetings)\n"
-	"  -h, --help       this text\n"
+	"       lguest console NAME             attach to a detached guest's console (what it\n"
+	"                                       printed, then both ways); Ctrl-A d detaches\n"
+	"      --json  for programs    -h, --help  this text      (docs/CONTROL.md: the protocol)\n"
 	"Exit status: 0 done; 1 no such guest, or its state does not allow it; 2 a usage mistake.\n";
 static const char *const commands[] = { "list", "stat", "pause", "resume", "stop", "kill", "console" };
 enum { LIST, STAT, PAUSE, RESUME, STOP, KILL, CONSOLE };
@@ -89,6 +81,17 @@ static int field(const char *reply, const char *key, char *val, size_t size)
 	return 1;
 }
 
+/* Connect to name in dir, and read its greeting: the socket, or -1. */
+static int open_guest(int dir, const char *name, char *greeting, size_t size)
+{
+	int fd = control_connect(dir, name);
+	rlen = 0;
+	*greeting = 0;
+	if (fd >= 0 && line_in(fd, greeting, size, 10000) < 0)
+		close(fd);
+	return fd >= 0 && *greeting ? fd : -1;
+}
+
 /* The guest's answer to req; one that is not ok ends us with its error. */
 static void ask(int fd, const char *name, const char *req, char *reply, size_t size)
 {
@@ -105,8 +108,8 @@ static void ask(int fd, const char *name, const char *req, char *reply, size_t s
 static int list(bool json)
 {
 	static const char *const key[] = { "pid", "state", "cpus", "memory", "uptime", "devices" };
-	char line[4096], v[7][256];
-	int dir = control_dir(), n = 0;
+	char line[4096] = "", v[7][256];
+	int dir = control_dir(), n = 0, fd;
 	DIR *d = dir < 0 ? NULL : fdopendir(dir);
 	if (!d)
 		die(1, "%s", lg_error);
@@ -117,18 +120,16 @@ static int list(bool json)
 		if (len < 6 || len > 100 || strcmp(e->d_name + len - 5, ".sock"))
 			continue;
 		snprintf(v[0], sizeof(v[0]), "%.*s", (int)len - 5, e->d_name);
-		int fd = control_connect(dir, v[0]), rc = fd < 0 ? -1 : fcntl(fd, F_SETFL, 0);
-		rc = rc < 0 ? -1 : line_in(fd, line, sizeof(line), 5000);
-		rlen = 0;
-		if (fd >= 0)
-			close(fd);
-		if (rc == 0 && json)
+		if ((fd = open_guest(dir, v[0], line, sizeof(line))) < 0)
+			continue;                      /* gone meanwhile, or dead */
+		close(fd);
+		if (json)
 			printf("%s%s", n++ ? ",\n " : "[", line);
-		for (int k = 0; rc == 0 && !json && k < 6; k++)
+		for (int k = 0; !json && k < 6; k++)
 			if (!field(line, key[k], v[k + 1], sizeof(v[k + 1])))
 				snprintf(v[k + 1], sizeof(v[k + 1]), "?");
 		long up = atol(v[5]);
-		if (rc == 0 && !json)
+		if (!json)
 			printf("%-16s %8s %-8s %4s %6lluM %3ld:%02ld:%02ld  %s\n", v[0], v[1], v[2], v[3],
 			       strtoull(v[4], NULL, 10) >> 20, up / 3600, up / 60 % 60, up % 60, v[6]);
 	}
@@ -159,7 +160,7 @@ static void from_guest(void *opaque, int fd, uint32_t events)
 	if (n > 0) {
 		write_all(STDOUT_FILENO, buf, (size_t)n);
 		console_track(buf, (size_t)n);
-	} else if (n == 0 || errno != EINTR) {
+	} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
 		ended = true;
 		loop_stop(&term.loop);
 	}
@@ -219,10 +220,9 @@ int control_main(int argc, char **argv)
 		return list(json);
 	if ((dir = control_dir()) < 0)
 		die(1, "%s", lg_error);
-	fd = control_connect(dir, name);
-	close(dir);
-	if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0 || line_in(fd, reply, sizeof(reply), 10000) < 0)
+	if ((fd = open_guest(dir, name, reply, sizeof(reply))) < 0)
 		die(1, "no guest named %s is running (lguest list shows the running ones)", name);
+	close(dir);
 	if (k == CONSOLE)
 		return console(fd, name);
 	snprintf(reply, sizeof(reply), "{\"cmd\":\"%s\",\"timeout\":%g}\n", cmd, timeout);

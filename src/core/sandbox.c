@@ -52,7 +52,7 @@ static const struct rule {
 	IOCTL(TIOCGPGRP, V | L), SYS(getpgrp, V | L),              /* are we the terminal's foreground? */
 	/* the control socket (control/server.c): its clients, pause, stat */
 	SYS(accept4, L), SYS(close, L), { SCMP_SYS(getsockopt), L, 3, 0xffffffffu, SO_PEERCRED },
-	IOCTL(KVM_GET_CLOCK, L), IOCTL(KVM_SET_CLOCK, L), SYS(mincore, L), SYS(pread64, L),
+	IOCTL(KVM_GET_CLOCK, L), IOCTL(KVM_SET_CLOCK, L), IOCTL(KVM_KVMCLOCK_CTRL, L), SYS(pread64, L),
 	/* what the C library does for us: memory, threads, signals, the end */
 	NOEXEC(mmap, V | L), NOEXEC(mprotect, V | L), SYS(munmap, V | L), SYS(madvise, V | L),
 	SYS(brk, V | L), SYS(rt_sigreturn, V | L), SYS(rt_sigprocmask, V | L), SYS(rt_sigaction, V | L),

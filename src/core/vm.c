@@ -195,6 +195,8 @@ int vm_pause(struct vm *vm, bool pause)
 	struct timespec until;
 	int rc = 0;
 	pthread_mutex_lock(&vm->hold_lock);
+	for (int i = 0; !pause && i < vm->ncpus; i++)      /* "you were stopped": no soft lockup */
+		ioctl(vm->vcpu[i].fd, KVM_KVMCLOCK_CTRL, 0);
 	if (!pause)
 		ioctl(vm->fd, KVM_SET_CLOCK, &vm->clock);
 	vm->paused = pause;

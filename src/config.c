@@ -3,6 +3,7 @@
  * before anything is made, so a mistake costs one line and exit status 125
  * and leaves nothing behind. */
 #include "config.h"
+#include "control/control.h"
 #include "core/vm.h"
 #include "util.h"
 #include "virtio/devices.h"
@@ -71,9 +72,11 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 		{ "cpus", required_argument, NULL, 'c' },
 		{ "initrd", required_argument, NULL, 'i' },
 		{ "append", required_argument, NULL, 'a' },
-		{ "disk", required_argument, NULL, 'd' },
+		{ "disk", required_argument, NULL, 'k' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "detach", no_argument, NULL, 'd' },
 		{ "console", required_argument, NULL, 'C' },
-		{ "net", required_argument, NULL, 'n' },
+		{ "net", required_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "seccomp", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -86,7 +89,7 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 	c->append = LG_DEFAULT_APPEND;
 	optind = 0;              /* GNU getopt: start afresh (unit tests call us twice) */
 	opterr = 0;
-	for (int o; (o = getopt_long(argc, argv, "+:m:c:i:a:qh", opts, NULL)) != -1;) {
+	for (int o; (o = getopt_long(argc, argv, "+:m:c:i:a:qdh", opts, NULL)) != -1;) {
 		switch (o) {
 		case 'm':
 			if (parse_size(optarg, &c->mem_bytes) < 0 || c->mem_bytes == 0)
@@ -101,13 +104,20 @@ int config_parse(struct lg_config *c, int argc, char **argv)
 			c->cpus = (int)n;
 			break;
 		case 'i': c->initrd = optarg; break;
-		case 'd':
+		case 'n':
+			if (!control_name_ok(optarg))
+				return fail("--name %s: letters, digits, -, _ and . only, at most %d, not first a -",
+					    optarg, CONTROL_NAME_MAX);
+			c->name = optarg;
+			break;
+		case 'd': c->detach = 1; break;
+		case 'k':
 			if (c->ndisks == LG_MAX_DISKS)
 				return fail("more than %d --disk options", LG_MAX_DISKS);
 			if (parse_disk(&c->disks[c->ndisks++], optarg) < 0)
 				return -1;
 			break;
-		case 'n':
+		case 'N':
 			if (c->nnets == LG_MAX_NICS)
 				return fail("more than %d --net options", LG_MAX_NICS);
 			if (net_check(optarg) < 0)

@@ -18,6 +18,8 @@ struct lg_disk {
 /* Everything `lguest run` was asked to do. */
 struct lg_config {
 	const char *kernel, *initrd, *append;
+	const char *name;                  /* --name, else lg-PID: the control socket's (and a NIC's MAC's) */
+	int detach;                        /* -d: run in the background */
 	struct lg_disk disks[LG_MAX_DISKS];
 	int ndisks;
 	const char *nets[8];               /* --net KIND[=VALUE][,OPTIONS] */

@@ -31,7 +31,7 @@ static struct {
 	void *opaque;
 	int in;                     /* what the loop watches: stdin, or an always-ready eventfd */
 	int room;                   /* eventfd: the sink has room again */
-	bool tty, paused, escape, quit;
+	bool tty, paused, escape, quit, detach;
 	volatile sig_atomic_t saved, raw;
 	struct termios saved_tio, raw_tio;
 	uint8_t held[HOLD];         /* typed, not yet taken by the guest */
@@ -39,6 +39,7 @@ static struct {
 	int esc, nparam;            /* console_track()'s place in an escape */
 	unsigned param[4];
 	uint32_t modes;             /* bit i: modes[i] left set */
+	void (*at_fatal)(void);
 } con = { .room = -1 };
 
 /* Private modes a full-screen program sets, and may leave set: the cursor
@@ -117,6 +118,8 @@ bool console_quit(void)
 static void on_fatal(int sig)
 {
 	console_restore();
+	if (con.at_fatal)
+		con.at_fatal();
 	signal(sig, SIG_DFL);
 	raise(sig);
 }
@@ -175,18 +178,28 @@ static void feed(void)
 	}
 }
 
+unsigned console_put(const uint8_t *buf, unsigned n)
+{
+	unsigned k = n < HOLD - con.count ? n : HOLD - con.count;
+	memcpy(con.held + con.count, buf, k);
+	con.count += k;
+	feed();
+	return k;
+}
+
 static void typed(uint8_t c)
 {
 	bool escaped = con.escape;
 	con.escape = !escaped && c == CTRL_A;
 	if (con.escape)
 		return;
-	if (escaped && (c == 'x' || c == 'X')) {
+	if (escaped && (c == 'x' || c == 'X' || (con.detach && (c == 'd' || c == 'D')))) {
 		con.quit = vm_end(con.vm, LG_EXIT_RESET) || con.quit;
 		return;
 	}
 	if (escaped && c != CTRL_A) {       /* Ctrl-A h, or a key that means nothing */
-		fputs("\r\nlguest: Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h shows this\r\n", stderr);
+		fprintf(stderr, "\r\nlguest: Ctrl-A %s, Ctrl-A Ctrl-A sends Ctrl-A, Ctrl-A h shows this\r\n",
+			con.detach ? "d detaches" : "x quits");
 		return;
 	}
 	if (con.count < HOLD)               /* else a terminal overran us: lost */
@@ -234,10 +247,12 @@ void console_room(void *unused)
 	(void)!write(con.room, &one, sizeof(one));   /* fails only if already signalled */
 }
 
-int console_init(struct vm *vm, console_sink sink, void *opaque)
+int console_init(struct vm *vm, console_sink sink, void *opaque, void (*at_fatal)(void), bool detach)
 {
 	struct stat st;
 	con.vm = vm;
+	con.at_fatal = at_fatal;
+	con.detach = detach;
 	con.sink = sink;
 	con.opaque = opaque;
 	con.in = STDIN_FILENO;

@@ -1,4 +1,4 @@
-/*T:900 The LAN: one copy and an interrupt
+/*T:897 The LAN: one copy and an interrupt
  * lguest's signature, in 2007 and here: guests on one host talk with no
  * network stack in between.  `lguest lan NAME` is a switch, a process of
  * its own, and a vhost-user back-end with one port per connection: lguest

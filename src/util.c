@@ -127,3 +127,12 @@ const char *lock_holder(int fd)
 	snprintf(who, sizeof(who), "process %d (%s)", pid, comm);
 	return who;
 }
+
+void runtime_dir(char *dir, size_t size)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	if (xdg && *xdg)
+		snprintf(dir, size, "%s/lguest", xdg);
+	else
+		snprintf(dir, size, geteuid() ? "/tmp/lguest-%u" : "/run/lguest", (unsigned)geteuid());
+}

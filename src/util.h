@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#define LG_VERSION "0.1"
+
 /* Exit statuses of lguest itself.  A guest may pick any status 0..255 through
  * the debug-exit port; as `docker run` does, lguest's own stay out of the way
  * of the statuses commands commonly use. */
@@ -40,6 +42,9 @@ int parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 /* Who holds a lock on fd's file: "process 123 (lguest)", or "another program". */
 const char *lock_holder(int fd);
+/* Where a user's lguest sockets live: $XDG_RUNTIME_DIR/lguest, else
+ * /run/lguest for root, /tmp/lguest-UID for others. */
+void runtime_dir(char *dir, size_t size);
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #endif

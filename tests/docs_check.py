@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """--help, the README, the man page and the bash completion in step: every
-option --help names is in the other three, every exit status in the README
-and the man page, and the man page has `lguest --version`'s version.
+option `lguest run --help` and the commands' --help name is in the other
+three, every command too, every exit status in the README and the man
+page, and the man page has `lguest --version`'s version.
 Prints what is missing where; exit 0 if nothing.  docs_check.py LGUEST"""
 import re, subprocess, sys
 
 lguest = sys.argv[1]
 help = subprocess.run([lguest, "run", "--help"], capture_output=True, text=True).stdout
+commands = ("list", "stat", "pause", "resume", "stop", "kill", "console")
+for c in commands:                   # each takes --help, and says the same
+    help += subprocess.run([lguest, c, "--help"], capture_output=True, text=True).stdout
 version = subprocess.run([lguest, "--version"], capture_output=True, text=True).stdout.strip()
 readme = open("README.md").read()
 man = open("docs/lguest.1").read().replace("\\-", "-")
@@ -18,6 +22,10 @@ for o in sorted(opts):
     for name, text in (("README.md", readme), ("docs/lguest.1", man), ("docs/lguest.bash", comp)):
         if not re.search(r"(?<![\w-])" + re.escape(o) + r"\b", text):
             missing.append(f"{o} in {name}")
+for c in commands:
+    for name, text in (("README.md", readme), ("docs/lguest.1", man), ("docs/lguest.bash", comp)):
+        if not re.search(r"(lguest |\W)" + c + r"\b", text) or c + " " not in help:
+            missing.append(f"command {c} in {name} or its --help")
 for s in sorted(statuses):
     for name, text in (("README.md", readme), ("docs/lguest.1", man)):
         if not re.search(r"(?<![\w+])" + re.escape(s) + r"(?![\w+])", text):

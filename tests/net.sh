@@ -26,7 +26,7 @@ net_lan_basics() {
 	bgwait
 	grep -q 'answer echoes=5' "$T/a.out" && ok "LAN: the other guest answered 5 echoes" \
 		|| bad "LAN: the other guest answered 5 echoes" "$(tail -2 "$T/a.out")"
-	[ -z "$(switch_pid)" ] && [ ! -e "/run/lguest/lan/$LAN.sock" ] && ok "LAN: its switch ended with its last port, socket gone" \
+	[ -z "$(switch_pid)" ] && [ ! -e "$XDG_RUNTIME_DIR/lguest/lan/$LAN.sock" ] && ok "LAN: its switch ended with its last port, socket gone" \
 		|| bad "LAN: its switch ended with its last port, socket gone"
 
 	new_lan
@@ -64,7 +64,7 @@ net_lan_hostile() {
 		|| bad "LAN: hostile TX cases, each followed by a good ping through the switch" "status $rc" \
 			"$(grep 'survived=0' "$T/h.out" | head -3)" "$(tail -2 "$T/h.out")"
 	# A front-end that speaks vhost-user badly, while a guest waits on the LAN.
-	python3 tests/vu_client.py "/run/lguest/lan/$LAN.sock" >"$T/vu.out" 2>&1 &&
+	python3 tests/vu_client.py "$XDG_RUNTIME_DIR/lguest/lan/$LAN.sock" >"$T/vu.out" 2>&1 &&
 		ok "LAN: $(grep -c '^ok' "$T/vu.out") bad vhost-user front-ends dropped, the switch serves on" \
 		|| bad "LAN: bad vhost-user front-ends dropped, the switch serves on" "$(grep FAIL "$T/vu.out")"
 	guest "LAN: after all that, a new guest still pings the first" 0 'ping sent=3 received=3' \
@@ -110,7 +110,7 @@ net_peers() {
 	sleep 0.5
 	timeout -k 5 60 qemu-system-x86_64 -accel kvm -M q35 -m 128 -nodefaults -no-user-config -display none \
 		-serial stdio -no-reboot -object memory-backend-memfd,id=mem,size=128M,share=on -numa node,memdev=mem \
-		-chardev socket,id=c0,path=/run/lguest/lan/$LAN.sock -netdev vhost-user,id=n0,chardev=c0 \
+		-chardev socket,id=c0,path=$XDG_RUNTIME_DIR/lguest/lan/$LAN.sock -netdev vhost-user,id=n0,chardev=c0 \
 		-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:00:00:99 \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel $NET -append "mode=answer count=5 ip=10.0.0.9" \
 		</dev/null >"$T/q.out" 2>&1 &
@@ -121,11 +121,11 @@ net_peers() {
 	grep -q 'answer echoes=5' "$T/q.out" && ok "LAN: the QEMU guest answered 5 echoes" \
 		|| bad "LAN: the QEMU guest answered 5 echoes" "$(tail -2 "$T/q.out")"
 	kill -INT $sw; wait $sw
-	[ ! -e "/run/lguest/lan/$LAN.sock" ] && ok "lguest lan: Ctrl-C ends it, its socket removed" \
+	[ ! -e "$XDG_RUNTIME_DIR/lguest/lan/$LAN.sock" ] && ok "lguest lan: Ctrl-C ends it, its socket removed" \
 		|| bad "lguest lan: Ctrl-C ends it, its socket removed"
 	# lguest as the front-end of DPDK's vhost PMD (testpmd answers ARP and ping).
 	if command -v dpdk-testpmd >/dev/null; then
-		timeout 70 dpdk-testpmd --no-huge -m 256 --no-pci --file-prefix=lg$$ \
+		timeout 70 dpdk-testpmd --no-huge -m 256 --no-pci --file-prefix=lg$BASHPID \
 			--vdev "net_vhost0,iface=$T/vh.sock,queues=1" -- --forward-mode=icmpecho \
 			--total-num-mbufs=2048 --nb-cores=1 < <(sleep 60) >"$T/pmd.out" 2>&1 &
 		local pmd=$!
@@ -182,7 +182,26 @@ net_bad_input() {
 	usage "lguest lan: a bad name" "LAN name" "$L" lan a/b
 }
 
+# A card's default MAC comes from the guest's name (the same each run);
+# lguest stat counts a card's frames.
+net_name() {
+	local n m=() args=(--net user,restrict -a "mode=ping peer=10.0.2.2 count=1 timeout_ms=500 ip=10.0.2.15" $NET)
+	for n in mac-a mac-a mac-b; do
+		m+=("$("$L" run --name $n "${args[@]}" 2>&1 </dev/null | sed -n 's/.*net mac=\([0-9a-f:]*\).*/\1/p')")
+	done
+	[[ ${m[0]} == 52:54:00:* ]] && [ "${m[0]}" = "${m[1]}" ] && [ "${m[0]}" != "${m[2]}" ] \
+		&& ok "--net: the default MAC is the guest name's, the same each run (${m[0]}), another for another name" \
+		|| bad "--net: the default MAC is the guest name's, the same each run" "mac-a: ${m[0]}, again: ${m[1]}, mac-b: ${m[2]}"
+	"$L" run -d --name nstat --net user,restrict -a "mode=answer secs=30 ip=10.0.2.15" $NET >/dev/null 2>&1
+	for n in $(seq 50); do "$L" stat nstat 2>/dev/null | grep -q '^net0_tx_frames: [1-9]' && break; sleep 0.1; done
+	"$L" stat nstat >"$T/nstat.out" 2>&1
+	grep -q '^net0_link: 1$' "$T/nstat.out" && grep -q '^net0_tx_frames: [1-9]' "$T/nstat.out" && grep -q '^net0_rx_drops: 0$' "$T/nstat.out" \
+		&& ok "lguest stat: a NIC's link, frames each way and drops" || bad "lguest stat: a NIC's link, frames each way and drops" "$(grep net0 "$T/nstat.out")"
+	"$L" kill nstat >/dev/null 2>&1
+}
+
 net_suite() {
+	net_name
 	net_lan_basics
 	net_lan_hostile
 	net_lan_survives

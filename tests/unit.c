@@ -322,16 +322,18 @@ static void test_dsdt(const uint8_t *t)
 	uint32_t len;
 	memcpy(&len, t + 4, 4);
 	CHECK(len > 36 && len < BOOT_ACPI_SIZE && sum(t, len) == 0);
-	/* COM1, RTC_ and PCI0 are devices whose lengths are right: each ends
-	 * where the next starts, PCI0, the last object, where the table does. */
+	/* COM1, RTC_, KBD_ and PCI0 are devices whose lengths are right: each
+	 * ends where the next starts, PCI0, the last object, where the table does. */
 	const uint8_t *com1 = memmem(t, len, "COM1", 4), *rtc = memmem(t, len, "RTC_", 4);
-	const uint8_t *pci0 = memmem(t, len, "PCI0", 4);
-	CHECK(com1 && rtc && pci0 && com1 < rtc && rtc < pci0);
-	if (!com1 || !rtc || !pci0)
+	const uint8_t *kbd = memmem(t, len, "KBD_", 4), *pci0 = memmem(t, len, "PCI0", 4);
+	CHECK(com1 && rtc && kbd && pci0 && com1 < rtc && rtc < kbd && kbd < pci0);
+	if (!com1 || !rtc || !kbd || !pci0)
 		return;
-	const uint8_t *c = com1 - 1, *r = rtc - 1, *p = pci0 - 2;    /* PkgLength: 1, 1, 2 bytes */
+	const uint8_t *c = com1 - 1, *r = rtc - 1, *k = kbd - 1, *p = pci0 - 2;   /* PkgLength: 1, 1, 1, 2 bytes */
 	CHECK(c[-2] == 0x5b && c[-1] == 0x82 && r[-2] == 0x5b && r[-1] == 0x82 && p[-2] == 0x5b && p[-1] == 0x82);
-	CHECK(c + pkglength(c) == r - 2 && r + pkglength(r) == p - 2 && p + pkglength(p) == t + len);
+	CHECK(k[-2] == 0x5b && k[-1] == 0x82 && memmem(t, len, "\x41\xd0\x03\x03", 4));    /* PNP0303 */
+	CHECK(c + pkglength(c) == r - 2 && r + pkglength(r) == k - 2 && k + pkglength(k) == p - 2 &&
+	      p + pkglength(p) == t + len);
 	CHECK(memmem(t, len, "_PRT", 4) && memmem(t, len, "\x41\xd0\x0a\x03", 4));  /* PNP0A03 */
 	/* Too little room: the length says so, nothing written past it. */
 	uint8_t small[64];

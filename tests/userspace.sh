@@ -74,6 +74,28 @@ if step; then
 	if [ "$(cat "$T/rc")" = 0 ]; then echo "ok   poweroff in the shell ends lguest with 0"
 	else echo "FAIL poweroff in the shell ends lguest with 0"; echo "     status $(cat "$T/rc")"; tail -n 5 "$T/raw" | sed 's/^/     /'; fi
 fi
+# lguest stop types Ctrl-Alt-Del on the guest's keyboard: /init hears it,
+# syncs and powers off within 5 s, and what was written before is in the image.
+if step; then
+	truncate -s 64M "$T/stop.img"
+	: >"$T/raw"
+	timeout 120 "$L" run --name us-stop -q --disk "$T/stop.img" -- sh -c \
+		'mke2fs -q /dev/vda >/dev/null && mount /dev/vda /mnt && echo written-before-stop >/mnt/f && echo ready; sleep 600' \
+		</dev/null >"$T/raw" 2>&1 &
+	pid=$! i=0
+	until tr -d '\r' <"$T/raw" | grep -q '^ready$' || [ $i -ge 1200 ]; do sleep 0.1; i=$((i + 1)); done
+	s=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
+	"$L" stop us-stop >"$T/stop" 2>&1
+	e=$(awk '{ printf "%d", $1 * 1000 }' /proc/uptime)
+	wait $pid
+	rc=$?
+	if [ $rc = 0 ] && grep -q '^us-stop shut down (status 0)$' "$T/stop" && [ $((e - s)) -lt 5000 ]; then
+		echo "ok   lguest stop: the default guest shuts down in $((e - s)) ms, status 0"
+	else echo "FAIL lguest stop: the default guest shuts down within 5 s, status 0"
+		echo "     status $rc, $((e - s)) ms: $(cat "$T/stop")"; tail -n 3 "$T/raw" | sed 's/^/     /'; fi
+	us "lguest stop: the file written before it is in the image (synced)" 0 '^written-before-stop$' -q --disk "$T/stop.img" -- \
+		sh -c 'mount /dev/vda /mnt && cat /mnt/f' </dev/null
+fi
 # Debian's kernel boots with ACPI: it finds COM1, the clock, the PCI bridge
 # and its interrupts in our DSDT (src/boot/dsdt.c), loads its virtio modules.
 if step; then

@@ -13,7 +13,7 @@ GUEST_CC ?= $(CC)
 GT_SRC := guest/test
 GT_OUT := build/guest/test
 GT_NAMES := hello memsize timer smp ioloop reset ring3_syscall echo poweroff cpuid pvmops vcon \
-	blk rng hostile net flood intx
+	blk rng hostile net flood intx ctl
 TEST_GUESTS := $(GT_NAMES:%=$(GT_OUT)/%.elf)
 
 GT_CFLAGS := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone \

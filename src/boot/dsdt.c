@@ -1,11 +1,13 @@
 /*T:546 The DSDT: what a distribution kernel needs to find its devices
  * Hardware-reduced ACPI has no legacy interrupt controller, so a kernel that
  * boots with ACPI maps no ISA interrupt and scans no PCI bus on its own: it
- * learns both from the DSDT.  Ours names four things, in AML (ACPI's
+ * learns both from the DSDT.  Ours names five things, in AML (ACPI's
  * bytecode, written here by hand):
  *   \_S5      the "soft off" sleep type (acpi.c's sleep register);
  *   COM1      a PNP0501 UART at 0x3F8, interrupt 4 (serial.c);
  *   RTC_      the PNP0B00 clock at 0x70 (rtc.c), interrupt 8, never raised;
+ *   KBD_      the PNP0303 keyboard controller at 0x60 and 0x64, interrupt 1
+ *             (platform.c), where `lguest stop` types Ctrl-Alt-Del;
  *   PCI0      the host bridge (hw/pci.c): bus 0, the config ports, the I/O
  *             and memory windows, and _PRT: slot s's INTA is GSI 16 + s % 8,
  *             the routing the MP table gives kernels without ACPI.
@@ -156,6 +158,10 @@ size_t dsdt_body(uint8_t *p, size_t cap)
 	put(&a, s5, sizeof(s5));
 	isa_device(&a, "COM1", 0x0105D041, 1, 0x3f8, 8, 4);  /* EISAID ("PNP0501") */
 	isa_device(&a, "RTC_", 0x000BD041, 0, 0x70, 2, 8);   /* EISAID ("PNP0B00") */
+	static const uint8_t kbd[] = { 0x47, 1, 0x60, 0, 0x60, 0, 1, 1, 0x47, 1, 0x64, 0, 0x64, 0, 1, 1, 0x22, 2, 0 };
+	device(&a, "KBD_", 0x0303D041, 0);                /* EISAID ("PNP0303") */
+	crs(&a, kbd, sizeof(kbd));
+	aml_close(&a);
 	pci0(&a);
 	return a.n;
 }

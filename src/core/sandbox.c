@@ -30,7 +30,8 @@
 
 #define V (1u << SANDBOX_VCPU)
 #define L (1u << SANDBOX_LOOP)
-#define SYS(name, kinds) { SCMP_SYS(name), kinds, 0, 0, 0 }
+#define SYS_NR(nr, kinds) { nr, kinds, 0, 0, 0 }
+#define SYS(name, kinds) SYS_NR(SCMP_SYS(name), kinds)
 #define IOCTL(req, kinds) { SCMP_SYS(ioctl), kinds, 2, 0xffffffffu, req }  /* the request, as 32 bits */
 #define NOEXEC(name, kinds) { SCMP_SYS(name), kinds, 3, PROT_EXEC, 0 }   /* memory, never executable */
 
@@ -50,6 +51,9 @@ static const struct rule {
 	SYS(epoll_ctl, V | L),                                       /* stdin again, once COM1 drained */
 	SYS(poll, V | L), SYS(timerfd_settime, V | L),               /* guest output: a full pipe; the watch's timer */
 	IOCTL(TIOCGPGRP, V | L), SYS(getpgrp, V | L),              /* are we the terminal's foreground? */
+	/* the control socket (control/server.c): its clients, pause, stat */
+	SYS(accept4, L), SYS(close, L), { SCMP_SYS(getsockopt), L, 3, 0xffffffffu, SO_PEERCRED },
+	IOCTL(KVM_GET_CLOCK, L), IOCTL(KVM_SET_CLOCK, L), IOCTL(KVM_KVMCLOCK_CTRL, L), SYS(pread64, L),
 	/* what the C library does for us: memory, threads, signals, the end */
 	NOEXEC(mmap, V | L), NOEXEC(mprotect, V | L), SYS(munmap, V | L), SYS(madvise, V | L),
 	SYS(brk, V | L), SYS(rt_sigreturn, V | L), SYS(rt_sigprocmask, V | L), SYS(rt_sigaction, V | L),
@@ -67,8 +71,8 @@ static const int sanitizer_calls[] = { SCMP_SYS(prctl), SCMP_SYS(clone), SCMP_SY
 static const int report_calls[] = { SCMP_SYS(openat), SCMP_SYS(newfstatat), SCMP_SYS(fstat),
 				    SCMP_SYS(lseek), SCMP_SYS(close) };
 
-static struct { int nr; unsigned kinds; unsigned long req; } extra[48];  /* sandbox_allow() */
-static int nextra;
+static struct rule extra[48];         /* sandbox_allow() */
+static unsigned nextra;
 
 static const char *const kind_name[SANDBOX_KINDS] = { "vCPU", "event loop" };
 static scmp_filter_ctx filter[SANDBOX_KINDS];
@@ -96,21 +100,50 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(128 + sig);
 }
 
+static int allow(struct rule r)
+{
+	for (unsigned i = 0; i < nextra; i++)         /* (eight NICs ask the same) */
+		if (extra[i].nr == r.nr && extra[i].kinds == r.kinds && extra[i].arg == r.arg &&
+		    extra[i].mask == r.mask && extra[i].value == r.value)
+			return 0;
+	if (nextra == ARRAY_SIZE(extra))
+		return fail("seccomp: more than %zu extra rules", ARRAY_SIZE(extra));
+	extra[nextra++] = r;
+	return 0;
+}
+
+int sandbox_allow_arg(int nr, unsigned kinds, unsigned arg, uint64_t value)
+{
+	return allow((struct rule){ nr, kinds, arg + 1, ~0ULL, value });
+}
+
+int sandbox_allow(unsigned kinds, const int *calls, int n)
+{
+	int rc = 0;
+	for (int i = 0; rc == 0 && i < n; i++)
+		rc = allow((struct rule)SYS_NR(calls[i], kinds));
+	return rc;
+}
+
+int sandbox_allow_ioctl(unsigned kinds, unsigned long request)
+{
+	return allow((struct rule)IOCTL(request, kinds));
+}
+
+static int add(scmp_filter_ctx ctx, const struct rule *r, enum sandbox_kind k)
+{
+	struct scmp_arg_cmp c = { r->arg - 1, SCMP_CMP_MASKED_EQ, r->mask, r->value };
+	return r->kinds & 1u << k ? seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->arg ? 1 : 0, &c) : 0;
+}
+
 static int build(enum sandbox_kind k, bool report)
 {
 	scmp_filter_ctx ctx = filter[k] = seccomp_init(SCMP_ACT_TRAP);
 	int rc = ctx ? seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS) : -ENOMEM;
-	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(rules); i++) {
-		const struct rule *r = &rules[i];
-		struct scmp_arg_cmp c = { r->arg - 1, SCMP_CMP_MASKED_EQ, r->mask, r->value };
-		if (r->kinds & 1u << k)
-			rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, r->nr, r->arg ? 1 : 0, &c);
-	}
-	for (int i = 0; rc == 0 && i < nextra; i++)
-		if (extra[i].kinds & 1u << k)
-			rc = extra[i].req ? seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-							     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, extra[i].req))
-					  : seccomp_rule_add(ctx, SCMP_ACT_ALLOW, extra[i].nr, 0);
+	for (size_t i = 0; rc == 0 && i < ARRAY_SIZE(rules); i++)
+		rc = add(ctx, &rules[i], k);
+	for (size_t i = 0; rc == 0 && i < nextra; i++)
+		rc = add(ctx, &extra[i], k);
 	for (size_t i = 0; rc == 0 && report && k == SANDBOX_LOOP && i < ARRAY_SIZE(report_calls); i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, report_calls[i], 0);
 #ifdef LG_SANITIZERS
@@ -155,18 +188,6 @@ int sandbox_prepare(struct vm *vm, bool filters, void (*on_kill)(void))
 		if (build(k, getenv("LGUEST_REPORT") != NULL) < 0)
 			return -1;
 	return 0;
-}
-
-void sandbox_allow(unsigned kinds, const int *calls, int n)
-{
-	for (int i = 0; i < n && nextra < (int)ARRAY_SIZE(extra); i++)
-		extra[nextra++] = (typeof(extra[0])){ calls[i], kinds, 0 };
-}
-
-void sandbox_allow_ioctl(unsigned kinds, unsigned long request)
-{
-	if (nextra < (int)ARRAY_SIZE(extra))
-		extra[nextra++] = (typeof(extra[0])){ SCMP_SYS(ioctl), kinds, request };
 }
 
 void sandbox_enter(enum sandbox_kind kind)

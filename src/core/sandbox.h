@@ -1,6 +1,7 @@
 #ifndef LG_SANDBOX_H
 #define LG_SANDBOX_H
 #include <stdbool.h>
+#include <stdint.h>
 struct vm;
 
 /* The kinds of thread lguest runs once the guest does. */
@@ -12,10 +13,13 @@ enum sandbox_kind { SANDBOX_VCPU, SANDBOX_LOOP, SANDBOX_KINDS };
 int sandbox_prepare(struct vm *vm, bool filters, void (*on_kill)(void));
 /* A device that needs more than the rules (a NIC's sockets) says so before
  * sandbox_prepare: calls allowed, with any arguments, to the thread kinds
- * in the mask (1 << SANDBOX_VCPU, 1 << SANDBOX_LOOP). */
-void sandbox_allow(unsigned kinds, const int *calls, int n);
+ * in the mask (1 << SANDBOX_VCPU, 1 << SANDBOX_LOOP).  -1 with fail(). */
+int sandbox_allow(unsigned kinds, const int *calls, int n);
 /* The same for one ioctl request. */
-void sandbox_allow_ioctl(unsigned kinds, unsigned long request);
+int sandbox_allow_ioctl(unsigned kinds, unsigned long request);
+/* The same for call nr when its argument arg (from 0) is value (e.g. a
+ * file descriptor known only at run time). */
+int sandbox_allow_arg(int nr, unsigned kinds, unsigned arg, uint64_t value);
 /* The calling thread takes on its kind's filter, if there are filters. */
 void sandbox_enter(enum sandbox_kind kind);
 #endif

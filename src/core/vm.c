@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 static int open_kvm(void)
@@ -95,6 +96,8 @@ int vm_create(struct vm *vm, uint64_t mem_bytes, int ncpus)
 	if (run_size <= 0)
 		return fail("KVM_GET_VCPU_MMAP_SIZE failed: %s", strerror(errno));
 	vm->ncpus = ncpus;
+	pthread_mutex_init(&vm->hold_lock, NULL);
+	pthread_cond_init(&vm->hold_cond, NULL);
 	for (int i = 0; i < ncpus; i++)
 		if (create_vcpu(vm, i, run_size) < 0)
 			return -1;
@@ -130,6 +133,9 @@ static void handle_io(struct vcpu *v)
 static bool handle_exit(struct vcpu *v)
 {
 	struct kvm_run *r = v->run;
+	unsigned kind = r->exit_reason == KVM_EXIT_IO ? VCPU_EXIT_IO : r->exit_reason == KVM_EXIT_MMIO ? VCPU_EXIT_MMIO
+		      : VCPU_EXIT_OTHER;
+	atomic_fetch_add_explicit(&v->exits[kind], 1, memory_order_relaxed);
 	switch (r->exit_reason) {
 	case KVM_EXIT_IO:
 		handle_io(v);
@@ -163,14 +169,63 @@ static bool handle_exit(struct vcpu *v)
 	return false;
 }
 
+/*T:228 Pause: every vCPU held
+ * `lguest pause` (control/server.c) sets paused and kicks each vCPU out of
+ * KVM_RUN with a signal (immediate_exit catches one that was about to
+ * enter); each one waits here until resume.  Only a held vCPU clears
+ * immediate_exit, and only under the lock while no pause is asked for, so a
+ * kick is never lost.  kvm-clock is read when all are held and written back
+ * on resume: the guest's clock does not count the pause. */
+static void hold(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	pthread_mutex_lock(&vm->hold_lock);
+	vm->held++;
+	pthread_cond_broadcast(&vm->hold_cond);
+	while (vm->paused && !atomic_load(&vm->ending))
+		pthread_cond_wait(&vm->hold_cond, &vm->hold_lock);
+	vm->held--;
+	if (!vm->paused)
+		v->run->immediate_exit = 0;
+	pthread_mutex_unlock(&vm->hold_lock);
+}
+
+int vm_pause(struct vm *vm, bool pause)
+{
+	struct timespec until;
+	int rc = 0;
+	pthread_mutex_lock(&vm->hold_lock);
+	for (int i = 0; !pause && i < vm->ncpus; i++)      /* "you were stopped": no soft lockup */
+		ioctl(vm->vcpu[i].fd, KVM_KVMCLOCK_CTRL, 0);
+	if (!pause)
+		ioctl(vm->fd, KVM_SET_CLOCK, &vm->clock);
+	vm->paused = pause;
+	for (int i = 0; pause && i < vm->ncpus; i++) {
+		vm->vcpu[i].run->immediate_exit = 1;
+		pthread_kill(vm->vcpu[i].thread, SIGUSR1);
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec++;
+	while (pause && vm->held < vm->ncpus && rc == 0)
+		rc = pthread_cond_timedwait(&vm->hold_cond, &vm->hold_lock, &until);
+	if (pause && ioctl(vm->fd, KVM_GET_CLOCK, &vm->clock) == 0)
+		vm->clock.flags = 0;            /* set it back as it was, not as time went on */
+	pthread_cond_broadcast(&vm->hold_cond);
+	pthread_mutex_unlock(&vm->hold_lock);
+	return rc ? -1 : 0;
+}
+
 static void *vcpu_run(void *arg)
 {
 	struct vcpu *v = arg;
 	sandbox_enter(SANDBOX_VCPU);
 	while (!atomic_load(&v->vm->ending)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+			if (errno == EINTR || errno == EAGAIN) {
+				atomic_fetch_add_explicit(&v->exits[VCPU_EXIT_INTR], 1, memory_order_relaxed);
+				hold(v);
 				continue;
+			}
 			fprintf(stderr, "lguest: vCPU %d: KVM_RUN failed: %s\n", v->id, strerror(errno));
 			vm_end(v->vm, LG_EXIT_FAIL);
 			break;
@@ -206,6 +261,9 @@ void vm_stop_vcpus(struct vm *vm)
 		vm->vcpu[i].run->immediate_exit = 1;
 		pthread_kill(vm->vcpu[i].thread, SIGUSR1);
 	}
+	pthread_mutex_lock(&vm->hold_lock);          /* held ones: let them see the end */
+	pthread_cond_broadcast(&vm->hold_cond);
+	pthread_mutex_unlock(&vm->hold_lock);
 	for (int i = 0; i < vm->ncpus; i++)
 		pthread_join(vm->vcpu[i].thread, NULL);
 }

@@ -31,13 +31,7 @@ static int private_dir(const char *dir)
 int lan_path(const char *name, char *path, size_t size, int make_dir)
 {
 	char dir[200];
-	const char *rt = getenv("XDG_RUNTIME_DIR");
-	if (getuid() == 0)
-		snprintf(dir, sizeof(dir), "/run/lguest");
-	else if (rt && *rt)
-		snprintf(dir, sizeof(dir), "%s/lguest", rt);
-	else
-		snprintf(dir, sizeof(dir), "/tmp/lguest-%u", (unsigned)getuid());
+	runtime_dir(dir, sizeof(dir));
 	if (make_dir && private_dir(dir) < 0)
 		return -1;
 	strcat(dir, "/lan");

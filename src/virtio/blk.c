@@ -95,6 +95,9 @@ static bool in_range(const struct blk *b, uint64_t sector, uint64_t bytes)
 
 static void finish(struct blk *b, struct blk_req *r, uint8_t status)
 {
+	b->vdev.requests++;
+	b->vdev.bytes += status == S_OK ? r->expect : 0;
+	b->vdev.errors += status != S_OK;
 	*r->status = status;
 	vq_push(&b->vdev.vq[0], r->chain.head, status == S_OK ? r->written : 1);
 }
@@ -276,6 +279,13 @@ static void reset(struct virtio_dev *d)
 		complete(b, cqe);
 }
 
+static unsigned counters(struct virtio_dev *d, struct virtio_counter *c, unsigned max)
+{
+	struct blk *b = d->opaque;
+	c[0] = (struct virtio_counter){ "inflight", b->inflight };
+	return max ? 1 : 0;
+}
+
 static void config(struct virtio_dev *d, unsigned off, uint8_t *data, unsigned len, bool is_write)
 {
 	struct blk *b = d->opaque;
@@ -336,7 +346,7 @@ int blk_add(struct pci_bus *bus, struct vm *vm, const char *path, bool ro, const
 		return -1;
 	}
 	b->ops = (struct virtio_ops){
-		.type = 2, .nqueues = 1, .cfg_size = 0x3c, .cfg = config, .kick = kick, .reset = reset,
+		.type = 2, .nqueues = 1, .cfg_size = 0x3c, .cfg = config, .kick = kick, .reset = reset, .stat = counters,
 		.features = F_SEG_MAX | F_BLK_SIZE | F_FLUSH | F_DISCARD | F_WRITE_ZEROES | (b->ro ? F_RO : 0),
 	};
 	return virtio_pci_add(&b->vdev, bus, vm, &b->ops, b);

@@ -43,6 +43,8 @@ static void fill_rx(struct virtio_dev *d)
 				con.count--;
 			}
 		vq_push(vq, con.c.head, len);
+		d->requests++;
+		d->bytes += len;
 		if (!con.count && con.on_room)
 			con.on_room(NULL);
 	}
@@ -66,6 +68,8 @@ static void transmit(struct virtio_dev *d)
 			left -= k;
 		}
 		vq_push(vq, con.c.head, 0);
+		d->requests++;
+		d->bytes += VCON_CHAIN_MAX - left;
 	}
 	virtio_used(d, 1, old);
 }

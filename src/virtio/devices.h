@@ -21,7 +21,7 @@ unsigned vcon_input(void *unused, const uint8_t *buf, unsigned len);
  * [,mac=MAC]; net_check() is the parse alone (config.c), -1 with fail(). */
 #define LG_MAX_NICS 8
 int net_check(const char *spec);
-int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index);
+int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index, const char *guest);
 /* LGUEST_REPORT: frames and bytes each way, drops, link. */
 void net_report(void);
 #endif

@@ -379,12 +379,30 @@ static int vhost_setup(struct net *n, struct vm *vm, int index)
 	return 0;
 }
 
+/* lguest stat: the frames each way, as TAP or libslirp saw them; a
+ * vhost-user back-end (the LAN's switch) moves its frames without us, so
+ * those cards have only their link. */
+static unsigned counters(struct virtio_dev *d, struct virtio_counter *c, unsigned max)
+{
+	struct net *n = d->opaque;
+	struct virtio_counter all[] = {
+		{ "link", !!(n->cfg[6] & LINK_UP) }, { "rx_frames", n->rx.frames }, { "rx_bytes", n->rx.bytes },
+		{ "rx_drops", n->rx.drops }, { "tx_frames", n->tx_frames }, { "tx_bytes", n->tx_bytes },
+		{ "tx_drops", n->tx_drops },
+	};
+	unsigned k = d->ops->kick ? ARRAY_SIZE(all) : 1;
+	k = k < max ? k : max;
+	memcpy(c, all, k * sizeof(*c));
+	return k;
+}
+
 static const struct virtio_ops ops = {
-	.type = 1, .nqueues = 2, .cfg_size = 12, .cfg = config, .kick = kick, .ready = ready,
+	.type = 1, .nqueues = 2, .cfg_size = 12, .cfg = config, .kick = kick, .ready = ready, .stat = counters,
 	.features = BASE_FEATURES | NET_F_OFFLOADS,
 };
 static const struct virtio_ops vhost_ops = {
 	.type = 1, .nqueues = 2, .cfg_size = 12, .cfg = config, .ready = vhost_start, .reset = vhost_stop,
+	.stat = counters,
 	.features = BASE_FEATURES | NET_F_OFFLOADS,
 };
 
@@ -416,10 +434,13 @@ static void sandbox_rules(enum net_kind kind)
 	}
 }
 
-int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index)
+int net_add(struct pci_bus *bus, struct vm *vm, const char *spec, int index, const char *guest)
 {
 	struct net *n = calloc(1, sizeof(*n));
-	uint32_t id = (uint32_t)getpid() * 2654435761u + (uint32_t)index;
+	uint32_t id = 2166136261u;                  /* FNV-1a of the guest's name and the card's index: */
+	for (const char *p = guest; *p; p++)        /* the same MAC each time a guest of that name runs */
+		id = (id ^ (uint8_t)*p) * 16777619u;
+	id = (id ^ (uint32_t)index) * 16777619u;
 	if (!n || net_parse(spec, &n->spec) < 0)
 		return -1;
 	memcpy(n->cfg, (uint8_t[]){ 0x52, 0x54, 0x00, (uint8_t)(id >> 24), (uint8_t)(id >> 16), (uint8_t)(id >> 8) }, 6);

@@ -43,6 +43,30 @@ void virtio_report(void)
 	}
 }
 
+size_t virtio_stat(char *out, size_t size, bool counters)
+{
+	static const char *const type[] = { "dev", "net", "blk", "console", "rng" };
+	size_t n = 0;
+	out[0] = 0;
+	for (int i = 0; i < nall && n < size; i++) {
+		struct virtio_dev *d = all[i];
+		const char *t = type[d->ops->type < ARRAY_SIZE(type) ? d->ops->type : 0];
+		int k = 0;
+		for (int j = 0; j < i; j++)
+			k += all[j]->ops->type == d->ops->type;
+		pthread_mutex_lock(&d->lock);
+		struct virtio_counter c[12] = { { "requests", d->requests }, { "bytes", d->bytes }, { "errors", d->errors } };
+		unsigned m = counters ? 3 + (d->ops->stat ? d->ops->stat(d, c + 3, 9) : 0) : 0;
+		pthread_mutex_unlock(&d->lock);
+		if (!counters)
+			n += (size_t)snprintf(out + n, size - n, "%s%s%d", i ? " " : "", t, k);
+		for (unsigned j = 0; j < m && n < size; j++)
+			n += (size_t)snprintf(out + n, size - n, ",\"%s%d_%s\":%llu", t, k, c[j].name,
+					      (unsigned long long)c[j].value);
+	}
+	return n < size ? n : size - 1;
+}
+
 static struct virtio_dev *of(struct pci_dev *p)
 {
 	return (struct virtio_dev *)p;            /* pci is the first member */

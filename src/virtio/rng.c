@@ -32,6 +32,8 @@ static void kick(struct virtio_dev *d, unsigned q)
 				break;          /* the bytes we give are the first len */
 		}
 		vq_push(vq, c.head, len);
+		d->requests++;
+		d->bytes += len;
 	}
 	virtio_used(d, q, old);
 }

@@ -12,6 +12,12 @@
 #define VIRTIO_MAX_VECTORS (VIRTIO_MAX_QUEUES + 1)
 
 struct virtio_dev;
+/* One of a device's counters for `lguest stat`. */
+struct virtio_counter {
+	const char *name;
+	uint64_t value;
+};
+
 /* What a device type adds to the transport. */
 struct virtio_ops {
 	uint16_t type;                 /* virtio device ID: 2 blk, 3 console, 4 rng */
@@ -25,6 +31,10 @@ struct virtio_ops {
 	void (*reset)(struct virtio_dev *d);
 	/* The driver set DRIVER_OK (d->lock held). */
 	void (*ready)(struct virtio_dev *d);
+	/* `lguest stat`: counters beyond requests, bytes and errors (a NIC's
+	 * frames each way, what is in flight): up to max into c; how many
+	 * (loop thread, d->lock held).  May be NULL. */
+	unsigned (*stat)(struct virtio_dev *d, struct virtio_counter *c, unsigned max);
 };
 
 struct virtio_dev {
@@ -43,6 +53,7 @@ struct virtio_dev {
 	struct { uint32_t word[4]; int gsi, efd; } msix[VIRTIO_MAX_VECTORS];
 	uint32_t pba;
 	unsigned msix_cap;
+	uint64_t requests, bytes, errors;      /* chains served, bytes moved, failed (d->lock) */
 };
 
 /* Plug d into bus as a modern virtio-pci device, its kicks on the loop. */
@@ -67,4 +78,8 @@ void virtio_notify(struct virtio_dev *d, unsigned q);
 int virtio_irqfd(const struct virtio_dev *d, unsigned q);
 /* LGUEST_REPORT: one line per device: type, status, chains used. */
 void virtio_report(void);
+/* `lguest stat`: every device's counters as JSON members, `,"blk0_bytes":N`
+ * ...; or (counters false) the devices' names, "blk0 rng0".  Into out
+ * (always terminated); its length. */
+size_t virtio_stat(char *out, size_t size, bool counters);
 #endif

@@ -127,7 +127,10 @@ void rt_printf(const char *fmt, ...)
 
 void rt_exit(int status)
 {
-	outb((u8)status, EXIT_PORT);
+	if (rt_arg("hold", 0))		/* stay, for lguest stat to look at */
+		rt_printf("hold: status=%d\n", status);
+	else
+		outb((u8)status, EXIT_PORT);
 	/* Not stopped (e.g. QEMU without isa-debug-exit): spin.  hlt would
 	 * #GP at ring 3, so we only use it at ring 0. */
 	for (;;)

@@ -54,6 +54,8 @@ void rt_putc(char c);
 void rt_puts(const char *s);
 void rt_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rt_vprintf(const char *fmt, va_list ap);
+/* Ends the guest with status (debug-exit port); with hold=1 on the command
+ * line it prints "hold: status=N" and stays (lguest stat looks at it). */
 __attribute__((noreturn)) void rt_exit(int status);
 
 /* --- start info, command line, memory map (rt.c) --- */

@@ -44,8 +44,8 @@ struct vm *fuzz_vm(uint64_t ram_size)
 	for (int i = 0; i < LG_MAX_CPUS; i++)
 		vm.vcpu[i] = (struct vcpu){ .vm = &vm, .id = i, .fd = -1 };
 	vm.ncpus = 1;
+	vm.ram.host = malloc(ram_size);         /* first: ram_layout() points into it */
 	ram_layout(&vm.ram, ram_size);
-	vm.ram.host = malloc(ram_size);
 	if (!vm.ram.host || loop_init(&vm.loop) < 0)
 		abort();
 	memset(vm.ram.host, 0, ram_size);

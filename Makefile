@@ -89,7 +89,7 @@ run: all
 # src/ (all but main.c) make one archive, so a target links what it uses.
 FUZZ_CC ?= clang
 FUZZ := build-fuzz
-FUZZ_TARGETS := virtqueue pci blk serial bzimage elf
+FUZZ_TARGETS := virtqueue pci blk serial bzimage elf vhost_user control
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow -D_GNU_SOURCE \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_OBJS := $(filter-out $(FUZZ)/obj/main.o,$(SRCS:src/%.c=$(FUZZ)/obj/%.o))
@@ -104,7 +104,8 @@ $(FUZZ)/obj/%.o: src/%.c
 $(FUZZ)/liblguest.a: $(FUZZ_OBJS)
 	rm -f $@ && ar rcs $@ $^
 
-$(FUZZ)/fuzz_virtqueue $(FUZZ)/fuzz_pci $(FUZZ)/fuzz_blk $(FUZZ)/fuzz_serial: $(FUZZ)/fuzz_%: tests/fuzz/%.c tests/fuzz/common.c tests/fuzz/fuzz.h $(FUZZ)/liblguest.a
+$(FUZZ)/fuzz_virtqueue $(FUZZ)/fuzz_pci $(FUZZ)/fuzz_blk $(FUZZ)/fuzz_serial $(FUZZ)/fuzz_vhost_user \
+$(FUZZ)/fuzz_control: $(FUZZ)/fuzz_%: tests/fuzz/%.c tests/fuzz/common.c tests/fuzz/fuzz.h $(FUZZ)/liblguest.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Isrc -o $@ tests/fuzz/$*.c tests/fuzz/common.c $(FUZZ)/liblguest.a $(FUZZ_LIBS)
 
 $(FUZZ)/fuzz_bzimage $(FUZZ)/fuzz_elf: $(FUZZ)/fuzz_%: tests/fuzz/boot.c tests/fuzz/common.c tests/fuzz/fuzz.h $(FUZZ)/liblguest.a

@@ -442,6 +442,37 @@ static void dispatch(struct epoll_event *e, int ls)
 		on_kick(&ports[i], q);
 }
 
+/* The switch without its listening socket, for tests/fuzz/vhost_user.c:
+ * start anew with a port for each of the n sockets, serve once what is
+ * ready (the number of events: 0 when idle), end with every port dropped. */
+void lan_fuzz_start(const int *socks, int n)
+{
+	for (int i = 0; i < MAX_PORTS; i++)
+		ports[i].sock = -1;
+	nports = 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	for (int i = 0; i < n; i++)
+		add_port(socks[i]);
+}
+
+int lan_fuzz_step(void)
+{
+	struct epoll_event ev[64];
+	int n = epoll_wait(epfd, ev, 64, 0);
+	for (int i = 0; i < n; i++)
+		dispatch(&ev[i], -1);
+	round_robin();
+	return n;
+}
+
+void lan_fuzz_end(void)
+{
+	for (int i = 0; i < MAX_PORTS; i++)
+		if (ports[i].sock >= 0)
+			drop(&ports[i], "ends");
+	close(epfd);
+}
+
 /* lguest lan NAME [--auto]: --auto (a guest started us) ends with the last
  * port, or after 30 s without a front-end (one that only looked to see if
  * we listen does not count). */

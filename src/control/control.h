@@ -36,6 +36,8 @@ int control_start(struct vm *vm, const struct control_hooks *h);
 void control_output(const uint8_t *buf, size_t n);
 void control_end(int status);
 void control_unlink(void);
+/* tests/fuzz/control.c: back to no client, running, no timer, no output. */
+void control_fuzz_reset(void);
 
 /* lguest list|stat|pause|resume|stop|kill|console: the exit status, or -1
  * when argv[0] is none of these. */

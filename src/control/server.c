@@ -414,3 +414,16 @@ void control_end(int status)
 	}
 	close(ctl.listen);
 }
+
+/* For tests/fuzz/control.c: every client gone, the guest running again,
+ * stop's timer off, the console ring empty. */
+void control_fuzz_reset(void)
+{
+	for (int i = 0; i < CLIENTS; i++)
+		if (cl[i].fd >= 0)
+			drop(&cl[i]);
+	timerfd_settime(ctl.timer, 0, &(struct itimerspec){ { 0, 0 }, { 0, 0 } }, NULL);
+	ctl.state = "running";
+	ctl.killed = false;
+	ctl.head = 0;
+}

@@ -147,6 +147,89 @@ add("elf", elf64(pvh) + b"\x01")                            # with an initrd
 add("elf", elf64(linux) + b"\x00")
 add("elf", elf32(pvh) + b"\x00")
 
+# --- fuzz_vhost_user: operations (see vhost_user.c); two front-ends, each
+# with 64 KiB of RAM at user address UA, guest-physical 0.
+UA = 0x7F0000000000
+NONE, MEMFD, EVENTFD, UNSEALED = 0, 1, 2, 3
+(GET_FEATURES, SET_FEATURES, SET_OWNER, SET_MEM_TABLE, SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE,
+ GET_VRING_BASE, SET_VRING_KICK, SET_VRING_CALL, SET_VRING_ERR, GET_PROTOCOL_FEATURES,
+ SET_PROTOCOL_FEATURES, SET_VRING_ENABLE, SEND_RARP) = 1, 2, 3, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 18, 19
+
+
+def vu(port, req, payload=b"", fds=NONE, nfds=1, flags=1, split=False, size=None):
+    o = fds | (nfds - 1) << 2 if fds else 0
+    o |= 0x40 if split else 0
+    size = len(payload) if size is None else size
+    return bytes([o, port << 7 | req, flags]) + struct.pack("<H", size) + payload
+
+
+def vu_ram(port, off, data):
+    return bytes([0x80 | port]) + struct.pack("<HH", off, len(data)) + data
+
+
+def vu_state(port, req, q, num, **kw):
+    return vu(port, req, struct.pack("<II", q, num), **kw)
+
+
+def vu_ring(port, q, size=8):
+    base = 0x1000 * q                          # desc, avail +0x100, used +0x200
+    return (vu_state(port, SET_VRING_NUM, q, size) + vu_state(port, SET_VRING_BASE, q, 0)
+            + vu(port, SET_VRING_ADDR, struct.pack("<IIQQQQ", q, 0, UA + base, UA + base + 0x200, UA + base + 0x100, 0))
+            + vu(port, SET_VRING_CALL, struct.pack("<Q", q), EVENTFD)
+            + vu(port, SET_VRING_KICK, struct.pack("<Q", q), EVENTFD)
+            + vu_state(port, SET_VRING_ENABLE, q, 1))
+
+
+def vu_setup(port, features=(1 << 32) | (1 << 29) | (1 << 30) | (1 << 15), protocol=1 << 3):
+    return (vu(port, GET_FEATURES) + vu(port, GET_PROTOCOL_FEATURES)
+            + vu(port, SET_FEATURES, struct.pack("<Q", features))
+            + vu(port, SET_PROTOCOL_FEATURES, struct.pack("<Q", protocol)) + vu(port, SET_OWNER)
+            + vu(port, SET_MEM_TABLE, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 0x10000, UA, 0), MEMFD)
+            + vu_ring(port, 0) + vu_ring(port, 1))
+
+
+def frame(dst, src, n=60):
+    return bytes(12) + dst + src + b"\x08\x00" + bytes(n - 14)
+
+
+MAC1, MAC2, BCAST = bytes([2, 0, 0, 0, 0, 1]), bytes([2, 0, 0, 0, 0, 2]), b"\xff" * 6
+rx = b"".join(desc(0x4000 + 0x800 * i, 0x800, W) for i in range(4))
+rx_avail = struct.pack("<HHHHHH", 0, 4, 0, 1, 2, 3)
+tx = desc(0x2000, 72, 0) + desc(0x2100, 72, 0) + desc(0x2200, 12, N, 3) + desc(0x2300, 60, 0)
+# eventfds, as made: port 0's rx call, rx kick, tx call, tx kick, then port 1's
+KICK0_TX, KICK1_TX = 0xC0 | 3, 0xC0 | 7
+both = vu_setup(0) + vu_setup(1) + vu_ram(1, 0, rx) + vu_ram(1, 0x100, rx_avail) + vu_ram(0, 0, rx) + vu_ram(0, 0x100, rx_avail)
+frames = vu_ram(0, 0x1000, tx) + vu_ram(0, 0x2000, frame(BCAST, MAC1)) + vu_ram(0, 0x2100, frame(MAC2, MAC1))
+frames += vu_ram(0, 0x2200, bytes(12)) + vu_ram(0, 0x2300, frame(MAC2, MAC1)[12:])
+add("vhost_user", both + frames + vu_ram(0, 0x1100, struct.pack("<HHHHH", 0, 3, 0, 1, 2)) + bytes([KICK0_TX])
+    + vu(1, SEND_RARP, MAC2 + b"\0\0", flags=1 | 8) + vu_ram(1, 0x1000, desc(0x2000, 72, 0))
+    + vu_ram(1, 0x2000, frame(MAC1, MAC2)) + vu_ram(1, 0x1100, struct.pack("<HHH", 0, 1, 0)) + bytes([KICK1_TX])
+    + vu_state(0, GET_VRING_BASE, 1, 0) + vu_state(1, GET_VRING_BASE, 0, 0))
+add("vhost_user", vu_setup(0, features=(1 << 32) | (1 << 15), protocol=0) + vu_ram(0, 0x1000, tx)
+    + vu_ram(0, 0x2000, frame(BCAST, MAC1)) + vu_ram(0, 0x1100, struct.pack("<HHH", 0, 1, 0)) + bytes([KICK0_TX]))
+add("vhost_user", vu(0, GET_FEATURES, split=True) + vu(0, SET_MEM_TABLE, struct.pack("<II", 1, 0)
+    + struct.pack("<QQQQ", 0, 0x1000, UA, 0), UNSEALED)
+    + vu(1, SET_MEM_TABLE, struct.pack("<II", 2, 0) + struct.pack("<QQQQ", 0, 0x8000, UA, 0)
+         + struct.pack("<QQQQ", 0x8000, 0x8000, UA + 0x8000, 0x8000), MEMFD, nfds=2, split=True)
+    + vu(1, SET_VRING_ERR, struct.pack("<Q", 0), EVENTFD, nfds=9) + vu(1, SET_FEATURES, b"", size=300))
+
+# --- fuzz_control: operations (see control.c): client c sends n bytes
+# (op c, n), the guest prints (op 0x80 | repeats, n), client c hangs up.
+def ctl_send(c, data):
+    return bytes([c, len(data)]) + data if len(data) < 256 else bytes([0x40 | c]) + struct.pack("<H", len(data)) + data
+
+
+def ctl_print(data, times=1):
+    return bytes([0x80 | (times - 1), len(data)]) + data
+
+
+add("control", ctl_send(0, b'{"cmd":"stat"}\n') + ctl_send(1, b' { "cmd" : "pause" } \n{"cmd":"resume"}\n')
+    + ctl_send(0, b'{"cmd":"nope"}\nnot json\n{"cmd":"stop","timeout":0.001}\n') + ctl_send(0, b'{"cmd":"kill"}\n'))
+add("control", ctl_print(b"boot log\r\n", 64) + ctl_send(2, b'{"cmd":"console"}\n') + ctl_send(3, b'{"cmd":"console"}\n')
+    + ctl_send(2, b"typed") + ctl_print(b"more output") + bytes([0xC0 | 2]) + ctl_send(3, b'{"cmd":"console"}\nls\n'))
+add("control", ctl_send(0, b'{"cmd":"st') + ctl_send(0, b'at"}\n{"cmd":"stop","timeout":1e9}') + ctl_send(0, b"x" * 5000)
+    + b"".join(ctl_send(c, b'{"cmd":"stat"}\n') for c in range(1, 18)) + ctl_send(1, b'{"cmd":"kill"}\n'))
+
 for target, items in seeds.items():
     d = os.path.join(out, target)
     os.makedirs(d, exist_ok=True)

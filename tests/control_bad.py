@@ -53,6 +53,9 @@ bad = {b'{"cmd":"stat"\n': "no closing brace", b'{"cmd":stat}\n': "an unquoted v
 for req, what in bad.items():
     r = ask(s, req)
     check("malformed request (%s): an error reply" % what, r.get("ok") is False and "error" in r, r)
+for t in (b"1e300", b"-1e300", b"nan", b"inf", b"0"):    # refused before it is made a time_t (UBSan)
+    r = ask(s, b'{"cmd":"stop","timeout":' + t + b'}\n')
+    check("stop with timeout %s: an error reply" % t.decode(), r.get("ok") is False and "error" in r, r)
 r = ask(s, b'{"cmd":"reboot"}\n')
 check("unknown command: an error reply naming the commands", r.get("ok") is False and "stat" in r.get("error", ""), r)
 r = ask(s, b'  {  "cmd" : "stat" , "timeout" : 5 }  \r\n')

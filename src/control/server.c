@@ -244,7 +244,6 @@ static void request(struct client *c, const char *line)
 	sscanf(line + a + b, "} %n", &e);
 	const char *why = !a || !e || line[a + b + e] || !(timeout > 0 && timeout < 1e9) ? "not a request (docs/CONTROL.md)"
 			  : refused(cmd, c);
-	struct itimerspec it = { .it_value = { (time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9) } };
 	if (why) {
 		put("{\"ok\":false,\"error\":\"%s\"}", why);
 	} else if (!strcmp(cmd, "stat")) {
@@ -254,6 +253,8 @@ static void request(struct client *c, const char *line)
 		vm_pause(ctl.vm, cmd[0] == 'p');
 		put("{\"ok\":true,\"state\":\"%s\",\"held_ms\":%.3f}", ctl.state, (double)(now_us() - t0) / 1000);
 	} else if (!strcmp(cmd, "stop") || !strcmp(cmd, "kill")) {
+		/* only now: a timeout out of time_t's range was refused above */
+		struct itimerspec it = { .it_value = { (time_t)timeout, (long)((timeout - (double)(time_t)timeout) * 1e9) } };
 		c->waits = true;
 		ctl.state = "stopping";
 		if (cmd[0] == 'k')

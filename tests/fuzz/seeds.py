@@ -229,6 +229,7 @@ add("control", ctl_print(b"boot log\r\n", 64) + ctl_send(2, b'{"cmd":"console"}\
     + ctl_send(2, b"typed") + ctl_print(b"more output") + bytes([0xC0 | 2]) + ctl_send(3, b'{"cmd":"console"}\nls\n'))
 add("control", ctl_send(0, b'{"cmd":"st') + ctl_send(0, b'at"}\n{"cmd":"stop","timeout":1e9}') + ctl_send(0, b"x" * 5000)
     + b"".join(ctl_send(c, b'{"cmd":"stat"}\n') for c in range(1, 18)) + ctl_send(1, b'{"cmd":"kill"}\n'))
+add("control", ctl_send(0, b'{"cmd":"stop","timeout":2e29}\n{"cmd":"stop","timeout":nan}\n'))   # refused, not converted
 
 for target, items in seeds.items():
     d = os.path.join(out, target)

@@ -92,10 +92,14 @@ static void watch(int fd, int type, int port, int q)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/* Out of the epoll set first: the front-end keeps its copy of a kick
+ * eventfd, and epoll would go on reporting it, for no port, forever. */
 static void close_fd(int *fd)
 {
-	if (*fd >= 0)
+	if (*fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, *fd, NULL);
 		close(*fd);
+	}
 	*fd = -1;
 }
 

@@ -116,20 +116,47 @@ CASES = {
 }
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        t = f.read().rsplit(")", 1)[1].split()
+    return (int(t[11]) + int(t[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def kick_after_drop(s):
+    """A front-end dropped with its kick eventfd still open, its guest still
+    kicking: the switch must not spin on an eventfd it closed."""
+    pid = struct.unpack("3i", s.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[0]
+    kick = os.eventfd(0)
+    send(s, msg(SET_VRING_KICK, struct.pack("<Q", 1)), [kick])
+    send(s, msg(12345))                      # dropped: the switch closes its copy of kick
+    dropped(s)
+    os.eventfd_write(kick, 1)
+    t0 = cpu_seconds(pid)
+    time.sleep(0.5)
+    spun = cpu_seconds(pid) - t0
+    os.close(kick)
+    if spun > 0.2:
+        print(f"     the switch spun: {spun:.2f} s of CPU in 0.5 s", flush=True)
+    return spun <= 0.2
+
+
+CASES["kick_after_drop"] = kick_after_drop
+
+
 def main():
     path = sys.argv[1]
     names = sys.argv[2:] or list(CASES)
     bad = 0
     for name in names:
         s = conn(path)
-        CASES[name](s)
+        fine = CASES[name](s) is not False
         if name == "half_message_then_gone":
             ok = alive(path)             # the switch serves others while this one stalls
             s.close()
         else:
             ok = dropped(s)
             s.close()
-        ok = ok and alive(path)
+        ok = ok and fine and alive(path)
         print(("ok   " if ok else "FAIL ") + name, flush=True)
         bad += not ok
     # 100 front-ends at once: the switch takes what it can and stays up.

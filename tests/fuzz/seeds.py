@@ -213,6 +213,8 @@ add("vhost_user", vu(0, GET_FEATURES, split=True) + vu(0, SET_MEM_TABLE, struct.
          + struct.pack("<QQQQ", 0x8000, 0x8000, UA + 0x8000, 0x8000), MEMFD, nfds=2, split=True)
     + vu(1, SET_VRING_ERR, struct.pack("<Q", 0), EVENTFD, nfds=9) + vu(1, SET_FEATURES, b"", size=300))
 
+add("vhost_user", vu_setup(0) + vu(0, 99, bytes(8)) + bytes([KICK0_TX]))  # dropped, then kicked: no spin
+
 # --- fuzz_control: operations (see control.c): client c sends n bytes
 # (op c, n), the guest prints (op 0x80 | repeats, n), client c hangs up.
 def ctl_send(c, data):

@@ -336,6 +336,7 @@ static int handle(struct port *p, int *ack)
 	if ((q & ~(uint32_t)VU_VRING_NOFD) > 1 || (r->started && m->request != VU_SET_VRING_CALL &&
 						   m->request != VU_SET_VRING_ERR && m->request != VU_SET_VRING_ENABLE))
 		return -1;
+	q &= 1;                                             /* without the NOFD flag: an index */
 	switch (m->request) {
 	case VU_SET_VRING_NUM: r->vq.size = (uint16_t)m->state.num; return m->state.num > 1024 ? -1 : 0;
 	case VU_SET_VRING_BASE: r->base = (uint16_t)m->state.num; return 0;

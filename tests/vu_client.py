@@ -8,6 +8,7 @@ import os, socket, struct, sys, time
 
 GET_FEATURES, SET_FEATURES, SET_OWNER, SET_MEM_TABLE = 1, 2, 3, 5
 SET_VRING_NUM, SET_VRING_ADDR, SET_VRING_BASE, SET_VRING_KICK, SET_VRING_CALL = 8, 9, 10, 12, 13
+SET_VRING_ENABLE = 18
 F_SEAL_SHRINK, F_ADD_SEALS = 2, 1033
 
 
@@ -112,6 +113,8 @@ CASES = {
     "kick_without_fd": lambda s: send(s, msg(SET_VRING_KICK, struct.pack("<Q", 1))),
     "kick_before_mem_table": lambda s: (send(s, msg(SET_VRING_KICK, struct.pack("<Q", 1)), [os.eventfd(1)]),
                                         time.sleep(0.2), send(s, msg(12345))),
+    "enable_nofd_index": lambda s: (send(s, msg(SET_VRING_ENABLE, struct.pack("<II", 0x100, 1))),
+                                    time.sleep(0.2), send(s, msg(12345))),
     "half_message_then_gone": lambda s: send(s, msg(SET_FEATURES, b"\0" * 8)[:6]),
 }
 

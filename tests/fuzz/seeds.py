@@ -215,6 +215,8 @@ add("vhost_user", vu(0, GET_FEATURES, split=True) + vu(0, SET_MEM_TABLE, struct.
 
 add("vhost_user", vu_setup(0) + vu(0, 99, bytes(8)) + bytes([KICK0_TX]))  # dropped, then kicked: no spin
 
+add("vhost_user", vu_setup(0) + vu_state(0, SET_VRING_ENABLE, 0x101, 0))  # the NOFD flag in an index
+
 # --- fuzz_control: operations (see control.c): client c sends n bytes
 # (op c, n), the guest prints (op 0x80 | repeats, n), client c hangs up.
 def ctl_send(c, data):

@@ -74,7 +74,7 @@ boot() {
 	exec qemu-system-x86_64 -accel tcg -cpu qemu64,+svm,+npt -smp ${NESTED_SMP:-1} -m 2G \
 		-M pc -nodefaults -no-user-config -display none -serial stdio -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 -kernel "$N/vmlinuz" -initrd "$T/host.cpio" \
-		-append "console=ttyS0 panic=-1 quiet nohz=off highres=off lg.cmd=$cmd" </dev/null 2>&1
+		-append "console=ttyS0 panic=-1 quiet loglevel=1 nohz=off highres=off lg.cmd=$cmd" </dev/null 2>&1
 }
 
 if [ -n "${NESTED_CMD:-}" ]; then
@@ -87,7 +87,7 @@ fi
 nested_cmd() {
 	local i=0 c='(while :; do echo "hb $(cut -d" " -f1 /proc/uptime)"; sleep 2; done) & '
 	for b in "$@"; do
-		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1);"
+		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1) | tee /tmp/us; echo results \$(grep -cE '^(ok   |FAIL )' /tmp/us);"
 		i=$((i + 1))
 	done
 	echo "$c echo nested: done"
@@ -103,7 +103,7 @@ flush() { [ ${#step[@]} = 0 ] || printf '%s\n' "${step[@]}"; step=(); }
 # the lines of finished steps, the current one's until it ends.  Returns 0
 # when every test ran, 3 when the host froze (FB/FS then say where), 1 else.
 attempt() {
-	local line step=() last now bi=$((FB - 1)) fb0=$FB quiet=150 cpu0
+	local line step=() last now bi=$((FB - 1)) fb0=$FB quiet=150 cpu0 seen=0
 	rm -f "$T/fifo" && mkfifo "$T/fifo"
 	boot "$(nested_cmd "$@")" >"$T/fifo" &
 	qpid=$!
@@ -115,10 +115,13 @@ attempt() {
 			echo "$line" >>"$T/raw"
 			case "$line" in
 			"hb "*) last=$SECONDS quiet=$SILENCE cpu0=$(qemu_cpu) ;;
-			"build "*) bi=$((bi + 1)) FB=$bi; [ $bi = $fb0 ] || FS=1; echo "$line" ;;
+			"build "*) bi=$((bi + 1)) FB=$bi seen=0; [ $bi = $fb0 ] || FS=1; echo "$line" ;;
+			"results "*) [ "${line#results }" = $seen ] ||    # a line the console garbled
+				echo "FAIL the nested host's console lost $((${line#results } - seen)) of this build's ${line#results } result lines" ;;
 			"step done") flush; FB=$((bi + 1)) FS=1 ;;
 			"step "*) flush; FS=${line#step } ;;
-			"ok   "*|"FAIL "*|"     "*|info:*) step+=("$line") ;;
+			"ok   "*|"FAIL "*) step+=("$line") seen=$((seen + 1)) ;;
+			"     "*|info:*) step+=("$line") ;;
 			"nested: done") exec 4<&-; wait $qpid; qpid=; return 0 ;;
 			esac
 		elif [ $? -le 128 ]; then           # end of file: QEMU is gone

@@ -500,6 +500,8 @@ linux_long_begin() {
 	# waits for a root disk that never comes, so it stays up: killed after).
 	local ip="ip=10.0.0.5:::255.255.255.0::eth0:off rdinit=/nonexistent root=/dev/vdz rootwait"
 	linux_start lanlinux -m 256M -i $I --net lan=lk$$ -a "console=ttyS0 $ip" $K
+	# (the test guest spins while it waits: it starts once the kernel is up)
+	wait_for "$T/linux-lanlinux.out" 'IP-Config: Complete' 400
 	linux_start lanping --net lan=lk$$ -a "mode=ping peer=10.0.0.5 count=3 arp_secs=300 timeout_ms=10000 ip=10.0.0.1" $G/net.elf
 	lanping_pid=${linux_pids[-1]}
 	# 6: TAP, in a network namespace of the test's own: it pings the kernel.

@@ -60,18 +60,6 @@ bool vm_end(struct vm *vm, int status)
 
 static const struct control_hooks hooks = { shutdown_guest, devices, input };
 
-static int count_fds(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		abort();
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 static void cleanup(void)
 {
 	char sub[80];

@@ -19,6 +19,8 @@ void fuzz_loop_drain(struct loop *l);
 /* A file for a loader or a disk: the memfd *fd (made on first use) now
  * holding data; its path goes in path. */
 const char *fuzz_file(int *fd, char path[32], const uint8_t *data, size_t len);
+/* How many descriptors this process has open (a leak check around an input). */
+int count_fds(void);
 
 /* The input, consumed front to back; zeros once it runs out. */
 struct input {

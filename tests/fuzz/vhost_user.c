@@ -35,18 +35,6 @@
 static int sock[PORTS], ramfd[PORTS], efd[EFDS], nefd;
 static uint8_t *ram[PORTS];
 
-static int count_fds(void)
-{
-	int n = 0;
-	DIR *d = opendir("/proc/self/fd");
-	if (!d)
-		abort();
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 /* Is a memfd of ours still mapped anywhere (the switch's vu_map)? */
 static bool mapped(void)
 {

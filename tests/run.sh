@@ -432,7 +432,8 @@ K=build/guest/vmlinux I=build/guest/initramfs.cpio
 PVM=; [ -d /sys/module/kvm_pvm ] && PVM=1
 linux_start() {           # ID ARGS...: boot in the background (pid in linux_pids)
 	local id=$1; shift
-	( timeout -k 5 400 "$L" run "$@" </dev/null 2>&1 | tr -d '\r' >"$T/linux-$id.out"
+	# (tr unbuffered: wait_for reads the file while the kernel runs)
+	( timeout -k 5 400 "$L" run "$@" </dev/null 2>&1 | stdbuf -o0 tr -d '\r' >"$T/linux-$id.out"
 	  echo "${PIPESTATUS[0]}" >"$T/linux-$id.rc" ) &
 	linux_pids+=($!)
 }

@@ -4,7 +4,8 @@ guest, see what it printed while nobody looked, type to it (raw mode),
 Ctrl-A d detaches and leaves it running, one terminal at a time, attach
 again and see what it printed meanwhile.  Prints "ok   ..." / "FAIL ...".
    control_console.py LGUEST GUESTS"""
-import os, pty, re, signal, subprocess, sys, termios, threading, time
+import os, re, subprocess, sys, termios, time
+from ptyproc import spawn, wait
 
 L, G = sys.argv[1], sys.argv[2]
 
@@ -12,21 +13,7 @@ def check(name, cond, detail=""):
     print(("ok   " if cond else "FAIL ") + "console: " + name + ("" if cond else "\n     " + repr(detail)[-300:]))
 
 def attach(name):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(L, [L, "console", name])
-    out = bytearray()
-    def drain():
-        try:
-            while True:
-                b = os.read(fd, 65536)
-                if not b:
-                    return
-                out.extend(b)
-        except OSError:
-            return
-    threading.Thread(target=drain, daemon=True).start()
-    return pid, fd, out
+    return spawn([L, "console", name])
 
 def until(out, pattern, timeout=15):
     end = time.time() + timeout
@@ -36,16 +23,8 @@ def until(out, pattern, timeout=15):
         time.sleep(0.05)
     return False
 
-def status(pid, timeout=10):
-    end = time.time() + timeout
-    while time.time() < end:
-        p, st = os.waitpid(pid, os.WNOHANG)
-        if p:
-            return os.waitstatus_to_exitcode(st)
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return "hung"
+def status(pid):
+    return wait(pid, 10)
 
 def run(*args):
     return subprocess.run([L] + list(args), capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=30)

@@ -5,7 +5,8 @@ back on Ctrl-Z and taken again on fg, left alone when started in the
 background, modes the guest set reset, and Ctrl-A x heard whatever the guest
 does with its input.  Prints one "ok"/"FAIL" line per case; exit 0 if all
 passed.  pty_check.py LGUEST GUESTS"""
-import os, pty, signal, sys, termios, threading, time
+import os, pty, signal, sys, termios, time
+from ptyproc import spawn, wait
 
 lguest, guests = sys.argv[1], sys.argv[2]
 LONG = ["-a", "count=100000000", guests + "/ioloop.elf"]
@@ -23,34 +24,7 @@ def is_raw(fd):
 
 
 def start(args):
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execv(lguest, [lguest, "run"] + args)
-    out = bytearray()
-
-    def drain():                     # keep reading, so the guest never waits on us
-        try:
-            while True:
-                b = os.read(fd, 65536)
-                if not b:
-                    return
-                out.extend(b)
-        except OSError:
-            return
-    threading.Thread(target=drain, daemon=True).start()
-    return pid, fd, out
-
-
-def wait(pid, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        p, status = os.waitpid(pid, os.WNOHANG)
-        if p:
-            return os.waitstatus_to_exitcode(status)
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-    return "hung"
+    return spawn([lguest, "run"] + args)
 
 
 def ends(name, args, action, want, quick=False):

@@ -7,6 +7,8 @@
 # Prints what the host is, then the whole suite (the Linux user-space tests
 # run where VMX/SVM is there), `-- true` end to end, and the benchmarks.
 # Logs go to $OUT (or /tmp/lguest-device).
+# Usage: scripts/device-check.sh ["BENCH ARGS:SECONDS"]...: with arguments,
+# only those benchmarks (e.g. "net 2:300" "control 2 --blk:200"), no suite.
 set -u
 cd "$(dirname "$0")/.."
 O=${OUT:-/tmp/lguest-device}; mkdir -p "$O"
@@ -22,10 +24,11 @@ echo "kvm: $(ls -l /dev/kvm), modules: $(ls /sys/module | grep -E '^kvm' | tr '\
 # A bare machine: QEMU through its own loader, busybox for missing tools.
 if [ -f .dev/q.tar.xz ]; then
 	tar xJf .dev/q.tar.xz -C /tmp && mkdir -p /tmp/q/bin
-	for t in mkfs.ext2 truncate timeout setpriv sha256sum xxd; do
+	for t in mkfs.ext2 truncate timeout setpriv sha256sum xxd taskset; do
 		command -v $t >/dev/null || ln -sf /tmp/q/busybox /tmp/q/bin/$t
 	done
 	[ -x /usr/bin/time ] || cp /tmp/q/time /usr/bin/time
+	export LD_LIBRARY_PATH=/tmp/q/lgl	# lguest's libslirp, with its glib
 	export PATH=$PATH:/tmp/q/bin
 	if ! command -v qemu-system-x86_64 >/dev/null; then
 		# The benchmarks start it through its loader; the tests by name.
@@ -37,6 +40,14 @@ fi
 for t in python3 make setpriv mkfs.ext2 /usr/bin/time; do command -v $t >/dev/null || echo "missing: $t"; done
 
 set -o pipefail
+bench() {
+	local t=${1##*:} b=${1%:*}; echo "== bench/$b"
+	timeout -k 5 "$t" bench/$b 2>&1 | tee "$O/bench-${b%% *}.md"
+}
+if [ $# -gt 0 ]; then
+	for b in "$@"; do bench "$b"; done
+	exit 0
+fi
 timeout -k 5 300 tests/run.sh build 2>&1 | tee "$O/suite.log" | grep -v '^ok '
 pvm=; [ -d /sys/module/kvm_pvm ] && pvm=1
 # Guest user space and a Linux boot in seconds need VMX/SVM.
@@ -47,7 +58,4 @@ pvm=; [ -d /sys/module/kvm_pvm ] && pvm=1
 done
 benches=("start 11:60" "exits:45")
 [ -n "$pvm" ] || benches+=("boot 5:100")
-for b in "${benches[@]}"; do
-	t=${b#*:} b=${b%:*}; echo "== bench/$b"
-	timeout -k 5 $t bench/$b 2>&1 | tee "$O/bench-${b%% *}.md"
-done
+for b in "${benches[@]}"; do bench "$b"; done

@@ -76,7 +76,7 @@ net_lan_survives() {
 	# A guest flooding broadcasts does not starve two others.
 	new_lan
 	bg a --net lan=$LAN -a "mode=answer count=20 ip=10.0.0.2" $NET
-	bg f --net lan=$LAN -a "mode=blast dst=bcast count=3000000 size=64 linger_ms=0 ip=10.0.0.9" $NET
+	bg f --net lan=$LAN -a "mode=blast dst=bcast count=3000000 size=64 linger_ms=0 txwait=0 ip=10.0.0.9" $NET
 	sleep 0.5
 	guest "LAN: one guest floods broadcasts, two others still ping (20 of 20)" 0 'ping sent=20 received=20' \
 		--net lan=$LAN -a "mode=ping peer=10.0.0.2 count=20 ip=10.0.0.1" $NET
@@ -84,7 +84,7 @@ net_lan_survives() {
 	# SIGKILL a sender mid-transfer: its port goes, the rest go on.
 	new_lan
 	bg a --net lan=$LAN -a "mode=answer count=5 ip=10.0.0.2" $NET
-	bg x --net lan=$LAN -a "mode=blast dst=bcast count=100000000 size=1514 ip=10.0.0.9" $NET
+	bg x --net lan=$LAN -a "mode=blast dst=bcast count=100000000 size=1514 txwait=0 ip=10.0.0.9" $NET
 	sleep 1
 	pkill -KILL -f "^$L run --net lan=$LAN -a mode=blast"
 	guest "LAN: a sender killed mid-transfer; the others ping on" 0 'ping sent=5 received=5' \

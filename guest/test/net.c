@@ -11,6 +11,7 @@
 #include "rt.h"
 
 #define MSIX_VEC 0x44
+#define TICK_VEC 0x45		/* blast's 10 ms tick: no wait lasts forever */
 #define ETH_IP 0x0800
 #define ETH_ARP 0x0806
 #define IP_ICMP 1
@@ -456,6 +457,12 @@ static void mode_ping(void)
 /* --- mode=blast --- */
 static u8 filled[VQ_MAX];
 
+static void on_tick(struct rt_frame *f)
+{
+	(void)f;
+	lapic_eoi();
+}
+
 static void mode_blast(void)
 {
 	u64 count = rt_arg("count", 100000), batch = rt_arg("batch", 32);
@@ -511,6 +518,13 @@ static void mode_blast(void)
 	for (u32 i = 34 + l4; i < size; i++)
 		f[i] = (u8)i;
 	vnet_rx_irq(&net, 0);
+	/* With the ring full, wait for the TX interrupt after 1/txwait of it
+	 * is sent (as Linux does), or spin (txwait=0); a tick bounds a wait. */
+	u64 txwait = rt_arg("txwait", 2);
+	if (txwait) {
+		rt_set_handler(TICK_VEC, on_tick);
+		lapic_timer_periodic(TICK_VEC, 625000);
+	}
 
 	u64 t0 = rdtsc(), sent = 0, last_progress = t0;
 	while (sent < count) {
@@ -522,6 +536,8 @@ static void mode_blast(void)
 				rt_printf("blast error=stuck sent=%lu\n", sent);
 				return;
 			}
+			if (txwait)
+				vnet_tx_wait(&net, (u16)txwait);
 			continue;
 		}
 		if (!filled[slot]) {
@@ -539,8 +555,10 @@ static void mode_blast(void)
 	while (!vnet_tx_idle(&net) && rdtsc() - t0 < secs(60))
 		cpu_relax();
 	u64 ns = rt_tsc_ns(rdtsc() - t0);
-	rt_printf("blast frames=%lu bytes=%lu ns=%lu size=%u gso=%d fps=%lu kicks=%lu\n", sent,
-		  sent * size, ns, size, gso, ns ? sent * 1000000000 / ns : 0, net.kicks);
+	if (txwait)
+		lapic_timer_stop();
+	rt_printf("blast frames=%lu bytes=%lu ns=%lu size=%u gso=%d fps=%lu kicks=%lu waits=%lu\n", sent,
+		  sent * size, ns, size, gso, ns ? sent * 1000000000 / ns : 0, net.kicks, net.tx_waits);
 	/* Stay a while: a receiver may still be taking in what its VMM queued
 	 * (and QEMU 7.2's stream netdev crashes when its peer leaves then). */
 	for (u64 t1 = rdtsc(), linger = ms(rt_arg("linger_ms", 1000)); rdtsc() - t1 < linger;)
@@ -1257,10 +1275,11 @@ static void body(void *unused)
  *   all replied.
  * mode=blast [size=S (64; Ethernet frame bytes, 60..65549)] [count=N (100000)]
  *   [dst=MAC|bcast] [peer=A] [batch=B (32): notify checks] [mss=1448] [linger_ms=1000: stay
- *   up after the last frame, answering ARP/ping]: UDP to
+ *   up after the last frame, answering ARP/ping] [txwait=D (2): a full ring
+ *   waits for the TX interrupt after 1/D of it is sent, as Linux does; 0: spins]: UDP to
  *   port 7777 (seq number in the first 4 payload bytes); size > 14 + MTU is
  *   one TCP segment for HOST_TSO4, else "blast skipped=1 reason=no_host_tso4".
- *   "blast frames=N bytes=B ns=T size=S gso=0|1 fps=F kicks=K"; exit 0.
+ *   "blast frames=N bytes=B ns=T size=S gso=0|1 fps=F kicks=K waits=W"; exit 0.
  * mode=count [count=N] [secs=S (30) in all] [idle_ms=2000 after the first
  *   frame] [verify=1: check IPv4/UDP/TCP checksums]: UDP/TCP to port 7777
  *   for our MAC or broadcast; "count frames=N bytes=B ns=T lost=L fps=F

@@ -5,9 +5,11 @@
  * rt_trap(): a registered handler runs, anything else is reported (vector,
  * RIP, error code) and ends the guest with status 3.  rt_run_user() runs a C
  * function at CPL 3 with IOPL 3 - where a software hypervisor runs guest code
- * natively - and gets back to ring 0 through a deliberate #UD.  kvm-pvm runs
- * ring 3 with the host's IOPL 0, so in/out there raise #GP: rt_trap() then
- * performs the port access itself at ring 0 and skips the instruction.
+ * natively - and gets back to ring 0 through a deliberate #UD.  A second #UD,
+ * in rt_user_wait(), is how ring 3 waits for an interrupt without spinning:
+ * rt_trap() halts on its behalf.  kvm-pvm runs ring 3 with the host's IOPL 0,
+ * so in/out there raise #GP: rt_trap() then performs the port access itself
+ * at ring 0 and skips the instruction.
  */
 #include "rt.h"
 
@@ -29,7 +31,7 @@ struct idt_gate {
 };
 
 extern u64 rt_gdt_tss[2];
-extern const char rt_isr_stubs[], rt_user_exit[];
+extern const char rt_isr_stubs[], rt_user_exit[], rt_user_halt[];
 __attribute__((noreturn)) void rt_user_return(void);
 
 static struct tss tss;
@@ -133,6 +135,12 @@ void rt_trap(struct rt_frame *f)
 	}
 	if (f->vector == 6 && (f->cs & 3) == 3 && f->rip == (u64)rt_user_exit)
 		rt_user_return();	/* resume rt_run_user()'s caller */
+	if (f->vector == 6 && (f->cs & 3) == 3 && f->rip == (u64)rt_user_halt) {
+		f->rip += 2;		/* rt_user_wait: HLT until an interrupt */
+		if ((u16)(*(volatile u16 *)f->rdi - (u16)f->rsi) < (u16)f->rdx)
+			__asm__ volatile("sti; hlt; cli");
+		return;
+	}
 	if (f->vector == 13 && (f->cs & 3) == 3 && f->error == 0 && emulate_io(f))
 		return;
 	if (f->vector == 0xff)			/* LAPIC spurious: no EOI */

@@ -212,6 +212,14 @@ user_start:
 	call *%rsi
 rt_user_exit:
 	ud2
+/* rt_user_wait(p, from, want), called at ring 3: the ud2 takes us to
+ * rt_trap, which halts there (interrupts on) unless *p has already moved
+ * want past from, and steps over it to the ret on the next interrupt. */
+	.globl rt_user_wait, rt_user_halt
+rt_user_wait:
+rt_user_halt:
+	ud2
+	ret
 rt_user_return:				/* from rt_trap, on the interrupt stack */
 	mov user_saved_rsp, %rsp
 	pop %r15

@@ -87,6 +87,10 @@ void rt_set_handler(int vector, rt_handler h);
  * rt_io_emulated). */
 void rt_run_user(void (*fn)(void *), void *arg, int interrupts);
 extern u64 rt_io_emulated;
+/* At ring 3 with interrupts on: sleep (HLT, at ring 0) until the next
+ * interrupt, unless (u16)(*p - from) >= want already.  A ring-3 loop cannot
+ * halt; this is how one waits without spinning on the host's CPU. */
+void rt_user_wait(volatile u16 *p, u16 from, u16 want);
 
 /* --- time (clock.c): the TSC's frequency; the first call at ring 0 --- */
 u64 rt_tsc_hz(void);
@@ -444,7 +448,7 @@ struct vnet {
 	u16 tx_slots, tx_nfree, tx_free[VQ_MAX], rx_held[VQ_MAX], rx_nheld;
 	u8 tx_busy[VQ_MAX];
 	u32 rx_contig;		/* bytes of the last frame at the pointer given */
-	u64 rx_frames, tx_frames, kicks, rx_bad;
+	u64 rx_frames, tx_frames, kicks, rx_bad, tx_waits;
 };
 /* Ring 0: find virtio-net device n, and with vector != 0 route MSI-X
  * entry 0 to it (then rx_msix = 0).  0 or -1. */
@@ -467,6 +471,9 @@ void vnet_tx(struct vnet *n, int slot, u32 len);
 void vnet_tx_flush(struct vnet *n);
 int vnet_tx_reclaim(struct vnet *n);	/* slots back from the used ring */
 int vnet_tx_idle(struct vnet *n);	/* nothing in flight? */
+/* Ring 3, every slot in flight: sleep until the device has used 1/part of
+ * them (its TX interrupt, as Linux's virtio_net waits); spin without MSI-X. */
+void vnet_tx_wait(struct vnet *n, u16 part);
 void vnet_kick(struct vnet *n, struct virtq *vq, u16 index);
 
 #endif

@@ -4,12 +4,14 @@
  * we post frames to send.  Every frame, both ways, starts with a 12-byte
  * struct virtio_net_hdr (checksum and segmentation offload requests, and on
  * receive with MRG_RXBUF how many buffers the frame spans).  Buffers here
- * never move: RX descriptor i always holds the 2 KiB buffer i and TX slot s
+ * never move: RX descriptor i always holds the 4 KiB buffer i and TX slot s
  * always its own buffer and descriptors, so sending is "write the frame, set
  * one length, publish the head" and receiving is "read it, publish the head
  * again".  That keeps the hot loops (which run at ring 3) down to a few
  * stores, and notifications (a VM exit each) to the ones the device asks for
- * through EVENT_IDX or VIRTQ_USED_F_NO_NOTIFY.
+ * through EVENT_IDX or VIRTQ_USED_F_NO_NOTIFY.  A sender whose slots are all
+ * in flight sleeps until the device has used half of them (its TX interrupt),
+ * as Linux does, rather than spin on a CPU the device may need.
  */
 #include "rt.h"
 
@@ -126,6 +128,15 @@ static int negotiate(struct vnet *n, u64 wanted, const char **why)
 	return 0;
 }
 
+/* TX interrupts: off (the used entries are reclaimed as slots are needed),
+ * or on once the device has used want more entries. */
+static void tx_irq(struct vnet *n, u16 want)
+{
+	struct virtq *vq = &n->tx;
+	vq->avail->flags = want ? 0 : 1;
+	vq->avail->ring[vq->size] = (u16)(vq->last_used + (want ? want - 1 : 0x7fff));
+}
+
 int vnet_init(struct vnet *n, u64 wanted, const char **why)
 {
 	struct virtio_pci *d = &n->pci;
@@ -147,13 +158,14 @@ int vnet_init(struct vnet *n, u64 wanted, const char **why)
 	n->mtu = d->features & BIT(VIRTIO_NET_F_MTU) ? (u16)virtio_cfg_read(d, 10, 2) : 1500;
 	mmio_write16(d->common + VC_MSIX, VIRTIO_NO_VECTOR);
 	if (virtio_setup_vq(d, &n->rx, VNET_RXQ, n->qsize, n->rx_msix, why) ||
-	    virtio_setup_vq(d, &n->tx, VNET_TXQ, n->qsize, VIRTIO_NO_VECTOR, why))
+	    virtio_setup_vq(d, &n->tx, VNET_TXQ, n->qsize, n->rx_msix, why))
 		goto fail;
 	if (n->reserve >= n->tx.size / 2) {
 		*why = "queue too small";
 		goto fail;
 	}
 	tx_setup(n);
+	tx_irq(n, 0);
 	n->rx_nheld = 0;
 	n->rx_irq = 1;
 	vnet_rx_irq(n, n->rx_msix != VIRTIO_NO_VECTOR);
@@ -246,6 +258,21 @@ struct virtio_net_hdr *vnet_rx(struct vnet *n, u32 *len)
 }
 
 /* --- transmit --- */
+void vnet_tx_wait(struct vnet *n, u16 part)
+{
+	struct virtq *vq = &n->tx;
+	u16 want = (u16)((n->tx_slots - n->tx_nfree + part - 1) / part);
+	if (n->rx_msix == VIRTIO_NO_VECTOR || !want) {
+		cpu_relax();
+		return;
+	}
+	tx_irq(n, want);
+	n->tx_waits++;
+	mb();			/* used_event visible before we look again */
+	rt_user_wait(&vq->used->idx, vq->last_used, want);
+	tx_irq(n, 0);
+}
+
 int vnet_tx_reclaim(struct vnet *n)
 {
 	struct virtq *vq = &n->tx;

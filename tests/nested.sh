@@ -87,7 +87,7 @@ fi
 nested_cmd() {
 	local i=0 c='(while :; do echo "hb $(cut -d" " -f1 /proc/uptime)"; sleep 2; done) & '
 	for b in "$@"; do
-		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1) | tee /tmp/us; echo results \$(grep -cE '^(ok   |FAIL )' /tmp/us);"
+		[ $i -ge $FB ] && c="$c echo 'build $b'; NET_MIB=${NET_MIB:-4} US_RETRY=1 userspace.sh /usr/bin/lguest-$i /usr/share/debian $([ $i = $FB ] && echo $FS || echo 1) | tee /tmp/us; echo results \$(grep -cE '^(ok   |FAIL )' /tmp/us);"
 		i=$((i + 1))
 	done
 	echo "$c echo nested: done"

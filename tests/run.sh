@@ -191,6 +191,7 @@ disk; mv "$T/disk.img" "$T/a,b.img"
 guest "virtio-blk: a path with a comma (,, in --disk)" 0 'serial=S;;pattern=ok' --disk "$T/a,,b.img,serial=S" $G/blk.elf
 disk; guest "virtio-blk: 32 in flight, indirect descriptors" 0 'checked_sectors=4096 pattern=ok qd=32;;indirect=1' --disk "$T/disk.img" -a "qd=32 indirect=1 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: MSI-X interrupts by irqfd"  0 'irq=msix;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=msix qd=8 bs=65536 sectors=4096" $G/blk.elf
+disk; guest "virtio-blk: ring 3 waits in HLT for MSI-X"  0 'pattern=ok;;irqs=[1-9][0-9]* halts=[1-9]' --disk "$T/disk.img" -a "irq=msix halt=1 qd=4 sectors=4096" $G/blk.elf
 disk; guest "virtio-blk: INTx through the IOAPIC (ISR read-to-clear)" 0 'irq=intx;;pattern=ok;;irqs=[1-9]' --disk "$T/disk.img" -a "irq=intx qd=8 sectors=1024" $G/blk.elf
 # Eight disks put virtio-rng in slot 9, on slot 1's INTx line (16 + slot % 8).
 eight=(); for i in 1 2 3 4 5 6 7 8; do python3 guest/test/mkdisk.py "$T/small$i.img" 64; eight+=(--disk "$T/small$i.img,ro"); done

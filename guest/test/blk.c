@@ -7,6 +7,8 @@
  *   size; indirect=1 indirect descriptors; event_idx=0 don't ask for
  *   EVENT_IDX; irq=msix wait for MSI-X interrupts, not by polling;
  *   irq=intx the same through INTx (IOAPIC pin from the interrupt line);
+ *   halt=1 with irq=: wait for it in HLT, as Linux does, not spinning
+ *   (a 10 ms tick bounds each wait);
  *   reassign=1 zero the BARs first, so that we place them ourselves
  *   (64-bit ones at bar_window64=ADDR when given, e.g. above 4 GiB).
  *   write=1: write sectors [write_from, +write_count) (0, 16) with
@@ -23,6 +25,7 @@
 #include "rt.h"
 
 #define MSIX_VEC 0x40
+#define TICK_VEC 0x45		/* halt=1's tick */
 #define BUF_MEM 0x2000000UL		/* request buffers: 32 MiB and up */
 #define WRITE_OR 0xA5A5000000000000ULL
 #define MAX_QD 64
@@ -372,8 +375,12 @@ int main(void)
 		rt_puts("blk: error=no_intx\n");
 		return 1;
 	}
+	if ((msix || intx) && rt_arg("halt", 0)) {
+		virtio_halt = 1;
+		rt_wait_tick(TICK_VEC);
+	}
 	rt_run_user(body, NULL, msix || intx);
-	rt_printf("blk: irqs=%lu result=%s\n", virtio_irqs, result ? "fail" : "ok");
+	rt_printf("blk: irqs=%lu halts=%lu result=%s\n", virtio_irqs, virtio_halts, result ? "fail" : "ok");
 	if ((msix || intx) && !virtio_irqs)
 		return 1;
 	return result;

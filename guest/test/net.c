@@ -457,12 +457,6 @@ static void mode_ping(void)
 /* --- mode=blast --- */
 static u8 filled[VQ_MAX];
 
-static void on_tick(struct rt_frame *f)
-{
-	(void)f;
-	lapic_eoi();
-}
-
 static void mode_blast(void)
 {
 	u64 count = rt_arg("count", 100000), batch = rt_arg("batch", 32);
@@ -521,10 +515,8 @@ static void mode_blast(void)
 	/* With the ring full, wait for the TX interrupt after 1/txwait of it
 	 * is sent (as Linux does), or spin (txwait=0); a tick bounds a wait. */
 	u64 txwait = rt_arg("txwait", 2);
-	if (txwait) {
-		rt_set_handler(TICK_VEC, on_tick);
-		lapic_timer_periodic(TICK_VEC, 625000);
-	}
+	if (txwait)
+		rt_wait_tick(TICK_VEC);
 
 	u64 t0 = rdtsc(), sent = 0, last_progress = t0;
 	while (sent < count) {

@@ -206,6 +206,20 @@ void lapic_timer_periodic(u8 vector, u32 count)
 	lapic_write(LAPIC_TIMER_INIT, count);
 }
 
+/* A 10 ms tick that does nothing but end a HLT: no rt_user_wait() lasts
+ * forever, even if the interrupt it waits for never comes. */
+static void tick_eoi(struct rt_frame *f)
+{
+	(void)f;
+	lapic_eoi();
+}
+
+void rt_wait_tick(u8 vector)
+{
+	rt_set_handler(vector, tick_eoi);
+	lapic_timer_periodic(vector, 625000);
+}
+
 void lapic_timer_stop(void)
 {
 	lapic_write(LAPIC_LVT_TIMER, 1 << 16);		/* masked */

@@ -91,6 +91,7 @@ extern u64 rt_io_emulated;
  * interrupt, unless (u16)(*p - from) >= want already.  A ring-3 loop cannot
  * halt; this is how one waits without spinning on the host's CPU. */
 void rt_user_wait(volatile u16 *p, u16 from, u16 want);
+void rt_wait_tick(u8 vector);	/* a 10 ms tick bounds every rt_user_wait() */
 
 /* --- time (clock.c): the TSC's frequency; the first call at ring 0 --- */
 u64 rt_tsc_hz(void);
@@ -332,6 +333,8 @@ int virtio_msix_enable(struct virtio_pci *d, u8 vector);
  * level-triggered through the IOAPIC; the handler reads (clears) ISR. */
 int virtio_intx_enable(struct virtio_pci *d, u8 vector);
 extern volatile u64 virtio_irqs;	/* interrupts taken */
+extern u64 virtio_halts;		/* ... and how often it did */
+extern int virtio_halt;		/* virtio_wait at ring 3: HLT, not spin, for the interrupt */
 
 /* The rest works at ring 0 or 3 (MMIO only).  Each returns 0 or a short
  * reason in *why. */

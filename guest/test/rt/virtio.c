@@ -15,6 +15,8 @@
 #include "rt.h"
 
 volatile u64 virtio_irqs;
+int virtio_halt;
+u64 virtio_halts;
 
 static void on_msix(struct rt_frame *f)
 {
@@ -398,7 +400,12 @@ int virtio_wait(struct virtio_pci *d, u64 timeout, u32 *len)
 		if (head >= 0)
 			return head;
 		u64 now = rdtsc();
-		if (d->msix_vector || d->intx_vector) {	/* wait for the next interrupt */
+		if ((d->msix_vector || d->intx_vector) && virtio_halt) {
+			mb();		/* used_event out before idx is read again */
+			virtio_halts++;
+			rt_user_wait(&d->vq.used->idx, d->vq.last_used, 1);
+			now = rdtsc();
+		} else if (d->msix_vector || d->intx_vector) {	/* spin until the next interrupt */
 			while (virtio_irqs == seen && now - t0 < timeout && now < next_check) {
 				cpu_relax();
 				now = rdtsc();

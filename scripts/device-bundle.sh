@@ -24,6 +24,7 @@ cp -L /lib64/ld-linux-x86-64.so.2 /usr/bin/time "$q/q/"
 cp -L /usr/share/seabios/bios-256k.bin /usr/share/qemu/{linuxboot_dma,kvmvapic,pvh,multiboot_dma}.bin \
 	/usr/share/qemu/qboot.rom /usr/lib/ipxe/qemu/efi-virtio.rom "$q/q/share/"
 cp "$q/q/share/qboot.rom" "$q/q/share/bios-microvm.bin"
+cc -O2 -o "$q/q/memcpy" bench/memcpy.c		# bench/net's memcpy, in case there is no cc
 cp "$(find "${LGUEST_CACHE:-/var/cache/lguest}/busybox" -path '*bin/busybox' -type f | head -n 1)" "$q/q/busybox"
 tar cJf .dev/q.tar.xz -C "$q" q
 [ ! -d /sys/module/kvm_pvm ] || make -s nested-kit

@@ -30,6 +30,7 @@ if [ -f .dev/q.tar.xz ]; then
 	[ -x /usr/bin/time ] || cp /tmp/q/time /usr/bin/time
 	export LD_LIBRARY_PATH=/tmp/q/lgl	# lguest's libslirp, with its glib
 	export PATH=$PATH:/tmp/q/bin
+	export BENCH_MEMCPY=/tmp/q/memcpy
 	if ! command -v qemu-system-x86_64 >/dev/null; then
 		# The benchmarks start it through its loader; the tests by name.
 		export BENCH_QEMU="/tmp/q/ld-linux-x86-64.so.2 --library-path /tmp/q/lib /tmp/q/qemu-system-x86_64 -L /tmp/q/share"

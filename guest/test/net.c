@@ -455,7 +455,6 @@ static void mode_ping(void)
 }
 
 /* --- mode=blast --- */
-static u8 filled[VQ_MAX];
 
 static void mode_blast(void)
 {
@@ -511,6 +510,8 @@ static void mode_blast(void)
 	}
 	for (u32 i = 34 + l4; i < size; i++)
 		f[i] = (u8)i;
+	for (int s = 0; s < net.tx_slots; s++)	/* every slot, before the clock starts */
+		memcpy(vnet_tx_slot(&net, s), tmpl, VNET_HDR + size);
 	vnet_rx_irq(&net, 0);
 	/* With the ring full, wait for the TX interrupt after 1/txwait of it
 	 * is sent (as Linux does), or spin (txwait=0); a tick bounds a wait. */
@@ -531,10 +532,6 @@ static void mode_blast(void)
 			if (txwait)
 				vnet_tx_wait(&net, (u16)txwait);
 			continue;
-		}
-		if (!filled[slot]) {
-			memcpy(h, tmpl, VNET_HDR + size);
-			filled[slot] = 1;
 		}
 		*(volatile u32 *)((u8 *)h + VNET_HDR + 34 + l4) = (u32)sent;
 		vnet_tx(&net, slot, size);

@@ -469,6 +469,7 @@ void vnet_rx_irq(struct vnet *n, int on);	/* interrupt for the next frame? */
 /* A free TX slot's buffer (header, then room for the frame), or NULL when
  * all are in flight; vnet_tx() queues it with a frame of len bytes,
  * vnet_tx_flush() publishes the queued ones and notifies if the device asks. */
+struct virtio_net_hdr *vnet_tx_slot(struct vnet *n, int slot);	/* slot's buffer */
 struct virtio_net_hdr *vnet_tx_buf(struct vnet *n, int *slot);
 void vnet_tx(struct vnet *n, int slot, u32 len);
 void vnet_tx_flush(struct vnet *n);

@@ -291,6 +291,11 @@ int vnet_tx_reclaim(struct vnet *n)
 	return k;
 }
 
+struct virtio_net_hdr *vnet_tx_slot(struct vnet *n, int slot)
+{
+	return (struct virtio_net_hdr *)txbuf(n, (u32)slot);
+}
+
 struct virtio_net_hdr *vnet_tx_buf(struct vnet *n, int *slot)
 {
 	if (!n->tx_nfree && !vnet_tx_reclaim(n))

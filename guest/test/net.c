@@ -513,9 +513,10 @@ static void mode_blast(void)
 	for (int s = 0; s < net.tx_slots; s++)	/* every slot, before the clock starts */
 		memcpy(vnet_tx_slot(&net, s), tmpl, VNET_HDR + size);
 	vnet_rx_irq(&net, 0);
-	/* With the ring full, wait for the TX interrupt after 1/txwait of it
-	 * is sent (as Linux does), or spin (txwait=0); a tick bounds a wait. */
-	u64 txwait = rt_arg("txwait", 2);
+	/* With the ring full, wait for the TX interrupt after txwait percent of
+	 * it is sent (75, as Linux does), or spin (txwait=0); a tick bounds a wait. */
+	u64 txwait = rt_arg("txwait", 75);
+	txwait = txwait > 100 ? 100 : txwait;
 	if (txwait)
 		rt_wait_tick(TICK_VEC);
 
@@ -530,7 +531,7 @@ static void mode_blast(void)
 				return;
 			}
 			if (txwait)
-				vnet_tx_wait(&net, (u16)txwait);
+				vnet_tx_wait(&net, (u32)txwait);
 			continue;
 		}
 		*(volatile u32 *)((u8 *)h + VNET_HDR + 34 + l4) = (u32)sent;
@@ -1264,8 +1265,8 @@ static void body(void *unused)
  *   all replied.
  * mode=blast [size=S (64; Ethernet frame bytes, 60..65549)] [count=N (100000)]
  *   [dst=MAC|bcast] [peer=A] [batch=B (32): notify checks] [mss=1448] [linger_ms=1000: stay
- *   up after the last frame, answering ARP/ping] [txwait=D (2): a full ring
- *   waits for the TX interrupt after 1/D of it is sent, as Linux does; 0: spins]: UDP to
+ *   up after the last frame, answering ARP/ping] [txwait=P (75): a full ring
+ *   waits for the TX interrupt after P% of it is sent, as Linux does; 0: spins]: UDP to
  *   port 7777 (seq number in the first 4 payload bytes); size > 14 + MTU is
  *   one TCP segment for HOST_TSO4, else "blast skipped=1 reason=no_host_tso4".
  *   "blast frames=N bytes=B ns=T size=S gso=0|1 fps=F kicks=K waits=W"; exit 0.

@@ -475,9 +475,10 @@ void vnet_tx(struct vnet *n, int slot, u32 len);
 void vnet_tx_flush(struct vnet *n);
 int vnet_tx_reclaim(struct vnet *n);	/* slots back from the used ring */
 int vnet_tx_idle(struct vnet *n);	/* nothing in flight? */
-/* Ring 3, every slot in flight: sleep until the device has used 1/part of
- * them (its TX interrupt, as Linux's virtio_net waits); spin without MSI-X. */
-void vnet_tx_wait(struct vnet *n, u16 part);
+/* Ring 3, every slot in flight: sleep until the device has used pct percent
+ * of them (its TX interrupt; Linux's virtio_net waits for 75, by
+ * virtqueue_enable_cb_delayed); spin without MSI-X. */
+void vnet_tx_wait(struct vnet *n, u32 pct);
 void vnet_kick(struct vnet *n, struct virtq *vq, u16 index);
 
 #endif

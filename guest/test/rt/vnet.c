@@ -10,8 +10,8 @@
  * again".  That keeps the hot loops (which run at ring 3) down to a few
  * stores, and notifications (a VM exit each) to the ones the device asks for
  * through EVENT_IDX or VIRTQ_USED_F_NO_NOTIFY.  A sender whose slots are all
- * in flight sleeps until the device has used half of them (its TX interrupt),
- * as Linux does, rather than spin on a CPU the device may need.
+ * in flight sleeps until the device has used three quarters of them (its TX
+ * interrupt), as Linux does, rather than spin on a CPU the device may need.
  */
 #include "rt.h"
 
@@ -258,10 +258,10 @@ struct virtio_net_hdr *vnet_rx(struct vnet *n, u32 *len)
 }
 
 /* --- transmit --- */
-void vnet_tx_wait(struct vnet *n, u16 part)
+void vnet_tx_wait(struct vnet *n, u32 pct)
 {
 	struct virtq *vq = &n->tx;
-	u16 want = (u16)((n->tx_slots - n->tx_nfree + part - 1) / part);
+	u16 want = (u16)(((u32)(n->tx_slots - n->tx_nfree) * pct + 99) / 100);
 	if (n->rx_msix == VIRTIO_NO_VECTOR || !want) {
 		cpu_relax();
 		return;
